@@ -42,7 +42,18 @@ fn the_partitions_removed_are_counted_logged_and_told_to_their_nodes() {
 
     // One pass that removed 7 partitions (21 records), and failed.
     assert_eq!(retention_counts(&stats), [1, 7, 21, 1], "{stats:#}\n{log}");
+    // What it left out has a field of its own, not only a failure among the others.
+    assert_eq!(
+        (
+            &stats["stores"]["a"]["retentionPartitionsUnremovable"],
+            &stats["stores"]["a"]["retentionPartitionsMisplaced"]
+        ),
+        (&serde_json::json!(1), &serde_json::json!(0)),
+        "{stats:#}"
+    );
     for (metric, value) in [
+        ("auditrail_server_store_retention_partitions_unremovable", 1),
+        ("auditrail_server_store_retention_partitions_misplaced", 0),
         ("auditrail_server_store_retention_runs_total", 1),
         (
             "auditrail_server_store_retention_partitions_deleted_total",

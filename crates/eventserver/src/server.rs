@@ -546,7 +546,8 @@ async fn start_inner(
             .collect(),
         destinations.not_stores().next().is_some(),
         config.min_free_bytes,
-    );
+    )
+    .with_marks(marks.clone());
     let max_connections = budget.max_connections;
     let max_streams = crate::conn::max_streams(&config, max_connections);
     let state = Arc::new(AppState {

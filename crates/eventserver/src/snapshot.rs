@@ -220,6 +220,13 @@ pub(crate) struct StoreUsage {
     /// Retention passes that deleted nothing because archiving failed.
     pub(crate) retention_archive_failures: u64,
     pub(crate) retention_failures: u64,
+    /// Partitions due that the last retention pass left out because their files
+    /// cannot be removed (not deleted, in no signed line; its failure is one of
+    /// `retention_failures`).
+    pub(crate) retention_partitions_unremovable: u64,
+    /// Partitions due that the last retention pass left out for holding a record that
+    /// does not belong in their folder (`misplaced-record`).
+    pub(crate) retention_partitions_misplaced: u64,
     /// Retention deletes nothing: the store's newest deletion was archived and its
     /// config has no `archive` (known from the first retention check on).
     pub(crate) retention_blocked: bool,
@@ -436,6 +443,8 @@ impl StoreUsage {
             retention_bytes_deleted: pruned.bytes,
             retention_archive_failures: pruned.archive_failures,
             retention_failures: pruned.failures,
+            retention_partitions_unremovable: pruned.partitions_unremovable,
+            retention_partitions_misplaced: pruned.partitions_misplaced,
             ..StoreUsage::default()
         }
     }
@@ -466,6 +475,8 @@ impl StoreUsage {
             retention_bytes_deleted: pruned.bytes,
             retention_archive_failures: pruned.archive_failures,
             retention_failures: pruned.failures,
+            retention_partitions_unremovable: pruned.partitions_unremovable,
+            retention_partitions_misplaced: pruned.partitions_misplaced,
             retention_blocked: false,
             held: false,
         }

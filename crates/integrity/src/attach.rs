@@ -455,8 +455,11 @@ impl StoreIntegrity {
                 }
             }
         }
-        self.kept_misplaced().await?;
-        if let Some(e) = left_out.error(&root) {
+        // Both counted before either is returned: the misplaced ones' error comes first.
+        let misplaced = self.kept_misplaced(left_out.len()).await;
+        let unremovable = left_out.error(&root);
+        misplaced?;
+        if let Some(e) = unremovable {
             self.pruned.failed(&e);
             return Err(e);
         }
@@ -480,14 +483,17 @@ impl StoreIntegrity {
 
     /// After a prune's passes: its partitions left out for misplaced records, as an
     /// error (counted as a failed prune: `retentionFailures`), so that the server's
-    /// log, its stats and `auditrail store prune` say so; the rest was deleted.
-    async fn kept_misplaced(&self) -> Result<(), IntegrityError> {
+    /// log, its stats and `auditrail store prune` say so; the rest was deleted. Counts
+    /// them, and the `unremovable` partitions its passes left out, as the last prune's
+    /// ([`PruneStats::partitions_misplaced`], [`PruneStats::partitions_unremovable`]).
+    async fn kept_misplaced(&self, unremovable: usize) -> Result<(), IntegrityError> {
         let mut partitions = self.prune_refusals().await?;
+        partitions.sort_by(|a, b| a.folder.cmp(&b.folder));
+        partitions.dedup_by(|a, b| a.folder == b.folder);
+        self.pruned.left_out(unremovable, partitions.len());
         if partitions.is_empty() {
             return Ok(());
         }
-        partitions.sort_by(|a, b| a.folder.cmp(&b.folder));
-        partitions.dedup_by(|a, b| a.folder == b.folder);
         let e = IntegrityError::PruneKeptMisplaced {
             path: self.handle.root().to_path_buf(),
             partitions,
@@ -793,12 +799,20 @@ impl StoreIntegrity {
             Ok(())
         }
         .await;
-        let result = result.and_then(|()| left_out.error(&root).map_or(Ok(()), Err));
-        match result {
+        // The passes ran to the end (or stopped at a failure of their own): what they
+        // left out is counted either way, the misplaced ones' error first.
+        let result = match result {
             Ok(()) => {
-                self.kept_misplaced().await?;
-                Ok(done)
+                let misplaced = self.kept_misplaced(left_out.len()).await;
+                let unremovable = left_out.error(&root);
+                // Counted as a failure by `kept_misplaced` already.
+                misplaced?;
+                unremovable.map_or(Ok(()), Err)
             }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => Ok(done),
             Err(e) => {
                 if matches!(e, IntegrityError::Archive { .. }) {
                     self.pruned
@@ -1158,10 +1172,21 @@ pub struct PruneStats {
     /// by the server's stop is not one): a file that could not be removed, the
     /// deletion line that could not be written...
     pub failures: u64,
+    /// Partitions due that the last prune left out because their files cannot be
+    /// removed (`PrunePlan::unremovable`: a folder made read-only, an immutable file):
+    /// not deleted, in no signed line. What it is now, not a total: 0 once a prune
+    /// removes them or finds none.
+    pub partitions_unremovable: u64,
+    /// Partitions due that the last prune left out for holding a record that does not
+    /// belong in their folder (`misplaced-record`): kept until an operator looks. As
+    /// `partitions_unremovable`, what it is now.
+    pub partitions_misplaced: u64,
 }
 
 #[derive(Debug, Default)]
 struct PruneCounters {
+    partitions_unremovable: std::sync::atomic::AtomicU64,
+    partitions_misplaced: std::sync::atomic::AtomicU64,
     archive_failures: std::sync::atomic::AtomicU64,
     failures: std::sync::atomic::AtomicU64,
     runs: std::sync::atomic::AtomicU64,
@@ -1207,7 +1232,18 @@ impl PruneCounters {
             bytes: self.bytes.load(Relaxed),
             archive_failures: self.archive_failures.load(Relaxed),
             failures: self.failures.load(Relaxed),
+            partitions_unremovable: self.partitions_unremovable.load(Relaxed),
+            partitions_misplaced: self.partitions_misplaced.load(Relaxed),
         }
+    }
+
+    /// What a prune that ran its passes to the end left out: each count is the last
+    /// prune's (before, they were only a failure among `failures`).
+    fn left_out(&self, unremovable: usize, misplaced: usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.partitions_unremovable
+            .store(unremovable as u64, Relaxed);
+        self.partitions_misplaced.store(misplaced as u64, Relaxed);
     }
 }
 

@@ -862,6 +862,9 @@ impl Checkpointer {
             Ok(None) => {}
             Ok(Some(found)) => tracing::warn!(file = %marks.path().display(), found = %found,
                 "the high-water marks file was changed while the server runs"),
+            // Its folder moved away: said once by the marks (`check_folder`), and the
+            // next mark due fails with it (`/readyz`: `high_water_mark_unwritten`).
+            Err(IntegrityError::MarksFolderMoved { .. }) => {}
             Err(e) => tracing::error!(file = %marks.path().display(), error = %e,
                 "the high-water marks file was changed while the server runs and cannot be written again: a crash now would stop the next start until `auditrail store accept`"),
         }

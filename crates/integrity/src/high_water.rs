@@ -35,6 +35,7 @@
 
 use std::fs;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
@@ -205,6 +206,43 @@ pub struct HighWaterMarks {
     path: PathBuf,
     /// Taken by every writer; holds what this process last wrote.
     write: Mutex<Option<Written>>,
+    /// The folder's device and inode when this value was made (or, for a folder that
+    /// did not exist yet, when [`Self::put`] made it): a folder moved away is not made
+    /// again at its path, nor is another folder put there written into
+    /// ([`Self::check_folder`]).
+    folder_id: Mutex<Option<(u64, u64)>>,
+    /// Whether the folder was found moved and it was said (once, until it is back).
+    moved_said: AtomicBool,
+}
+
+/// What is at a marks folder's path that is not the folder this process found there
+/// ([`IntegrityError::MarksFolderMoved`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FolderFound {
+    /// Nothing: the folder was moved away or removed.
+    Gone,
+    /// Another folder (the folder moved away and one made at its path).
+    Another,
+}
+
+impl std::fmt::Display for FolderFound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FolderFound::Gone => "the folder is gone (moved away or removed while the server runs)",
+            FolderFound::Another => {
+                "not the folder the server opened (it was moved away and another folder put \
+                 at its path while the server runs)"
+            }
+        })
+    }
+}
+
+/// A folder's device and inode (what tells it from another made at its path).
+fn folder_id(path: &Path) -> std::io::Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = fs::metadata(path)?;
+    Ok((m.dev(), m.ino()))
 }
 
 /// The file as this process last wrote it: its bytes and its identity, to tell it was
@@ -257,7 +295,47 @@ impl HighWaterMarks {
             data_dir: data_dir.to_path_buf(),
             path: data_dir.join(HIGH_WATER_FILE),
             write: Mutex::new(None),
+            folder_id: Mutex::new(folder_id(data_dir).ok()),
+            moved_said: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the folder at [`Self::folder`]'s path is still the folder this value
+    /// found there (or made): a folder moved away or removed while the server runs is
+    /// [`IntegrityError::MarksFolderMoved`], and so is another folder put at its path.
+    /// Said once at WARN (naming the folder) until it is back, and the return to it at
+    /// INFO. One `stat`. [`Self::put`] and [`Self::keep_in_place`] ask it before they
+    /// write: before, they made the folder again at its path (`create_dir_all`) holding
+    /// only `high-water.jsonl`, while the signing key, the lock and the marks signed so
+    /// far were in the folder moved away, and the state was split across the two.
+    pub fn check_folder(&self) -> Result<(), IntegrityError> {
+        let Some(known) = *self
+            .folder_id
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+        else {
+            // Not there when this value was made: `put` makes it (a new data dir).
+            return Ok(());
+        };
+        let found = match folder_id(&self.data_dir) {
+            Ok(now) if now == known => {
+                if self.moved_said.swap(false, Ordering::Relaxed) {
+                    tracing::info!(folder = %self.data_dir.display(), "the folder of the high-water marks is back at its path: the marks are written again");
+                }
+                return Ok(());
+            }
+            Ok(_) => FolderFound::Another,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => FolderFound::Gone,
+            Err(e) => return Err(IntegrityError::io(&self.data_dir, e)),
+        };
+        let e = IntegrityError::MarksFolderMoved {
+            folder: self.data_dir.clone(),
+            found,
+        };
+        if !self.moved_said.swap(true, Ordering::Relaxed) {
+            tracing::warn!(folder = %self.data_dir.display(), error = %e, "the folder of the high-water marks was moved away or removed while the server runs: not made again at its path");
+        }
+        Err(e)
     }
 
     /// The marks of the store at `store` of a server whose data dir is `data_dir`, where
@@ -320,6 +398,7 @@ impl HighWaterMarks {
         state: &MarkState,
     ) -> Result<HighWaterMark, IntegrityError> {
         let mut written = self.write.lock().unwrap_or_else(PoisonError::into_inner);
+        self.check_folder()?;
         let name = self.name_of(store);
         let (mark, line) = HighWaterMark::sign(signer, name.as_str(), state);
         let mut out = String::new();
@@ -340,8 +419,19 @@ impl HighWaterMarks {
         out.push_str(&line);
         out.push('\n');
         let tmp = self.path.with_extension("jsonl.tmp");
-        auditrail_core::durable::create_dir_all(&self.data_dir)
-            .map_err(|e| IntegrityError::io(&self.data_dir, e))?;
+        {
+            // Made only when it was not there when this value was made (a new data
+            // dir); then it is the folder from now on.
+            let mut id = self
+                .folder_id
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if id.is_none() {
+                auditrail_core::durable::create_dir_all(&self.data_dir)
+                    .map_err(|e| IntegrityError::io(&self.data_dir, e))?;
+                *id = folder_id(&self.data_dir).ok();
+            }
+        }
         auditrail_core::durable::replace_file(&self.path, &tmp, out.as_bytes())
             .map_err(|e| IntegrityError::io(&self.path, e))?;
         *written = self.identify(out);
@@ -397,10 +487,11 @@ impl HighWaterMarks {
                 ))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // The file alone removed is written again; its folder moved away is
+                // not made again (`check_folder`).
+                self.check_folder()?;
                 let content = last.content.clone();
                 let tmp = self.path.with_extension("jsonl.tmp");
-                auditrail_core::durable::create_dir_all(&self.data_dir)
-                    .map_err(|e| IntegrityError::io(&self.data_dir, e))?;
                 auditrail_core::durable::replace_file(&self.path, &tmp, content.as_bytes())
                     .map_err(|e| IntegrityError::io(&self.path, e))?;
                 *written = self.identify(content);
@@ -643,6 +734,54 @@ mod tests {
         assert!(done.starts_with("replaced or changed"), "{done}");
         assert_eq!(std::fs::read(marks.path()).unwrap(), newer, "left as it is");
         assert_eq!(marks.keep_in_place().unwrap(), None, "said once");
+    }
+
+    /// The marks' folder moved away while the server runs: not made again at its path
+    /// (nor is another folder put there written into), by a new mark or by putting the
+    /// file back; once the folder is back, marks are written there again.
+    #[test]
+    fn a_marks_folder_moved_away_is_not_made_again_nor_another_one_written_into() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let marks = HighWaterMarks::in_data_dir(&data);
+        let signer = Signer::from_seed([5; 32]);
+        let store = dir.path().join("store");
+        marks.put(&signer, &store, &state(10)).unwrap();
+        let moved = dir.path().join("data.moved");
+        fs::rename(&data, &moved).unwrap();
+        for _ in 0..2 {
+            let e = marks.put(&signer, &store, &state(11)).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    IntegrityError::MarksFolderMoved {
+                        found: FolderFound::Gone,
+                        ..
+                    }
+                ),
+                "{e}"
+            );
+            assert!(marks.keep_in_place().is_err());
+            assert!(!data.exists(), "made again");
+        }
+        fs::create_dir(&data).unwrap();
+        let e = marks.put(&signer, &store, &state(11)).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                IntegrityError::MarksFolderMoved {
+                    found: FolderFound::Another,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(marks.keep_in_place().is_err());
+        assert_eq!(fs::read_dir(&data).unwrap().count(), 0, "written into");
+        fs::remove_dir(&data).unwrap();
+        fs::rename(&moved, &data).unwrap();
+        marks.put(&signer, &store, &state(12)).unwrap();
+        assert_eq!(marks.get(&store).unwrap().unwrap().link.seq, 12);
     }
 
     #[test]

@@ -218,6 +218,25 @@ pub enum IntegrityError {
         /// What is wrong.
         reason: String,
     },
+    /// The folder holding the high-water marks (the data dir, or a Kafka partition
+    /// store's partition folder) is not the folder this process first found there: it
+    /// was moved away or removed while the server runs (perhaps another folder put at
+    /// its path). Nothing is written at its path (a folder made there would hold a
+    /// marks file apart from the signing key, the lock and the marks signed so far,
+    /// which went with the folder) until the folder is back.
+    #[error(
+        "{}: {found}: the high-water marks are not written there until the folder the \
+         server opened is back at its path (its signing key, lock and the marks signed so \
+         far went with it); meanwhile a rollback of a store at the next start is caught \
+         only up to the last mark written",
+        folder.display()
+    )]
+    MarksFolderMoved {
+        /// The folder's path.
+        folder: PathBuf,
+        /// What is at the path now.
+        found: high_water::FolderFound,
+    },
     /// The store's own files (its id) cannot be used.
     #[error(transparent)]
     Store(#[from] auditrail_store::StoreError),

@@ -40,6 +40,11 @@ impl LeftOut {
         }
     }
 
+    /// How many partitions were left out.
+    pub(crate) fn len(&self) -> usize {
+        self.partitions.len()
+    }
+
     /// The prune's error for what was left out (`None`: nothing was).
     pub(crate) fn error(&self, root: &Path) -> Option<IntegrityError> {
         let first = self.partitions.first()?;

@@ -773,14 +773,20 @@ pub(crate) fn assemble(
 /// the highest chainSeq of any segment, as the writer's recovery finds it at open,
 /// wherever that record is (a late event can put it in an older partition than the
 /// newest segment's).
+///
+/// With `removable` (the store's root), the partitions whose files cannot be removed
+/// are left out as the real prune leaves them out under its writer. Also returns what
+/// the plan leaves out: those partitions, and the ones holding a misplaced record.
 fn plan_of(
     files: &StoreFiles,
     layout: &crate::Layout,
     rule: &PruneRule,
     head: Option<ChainLink>,
     only: Option<&PruneOnly>,
-) -> Result<Option<PrunePlan>, StoreError> {
+    removable: Option<&Path>,
+) -> Result<Planned, StoreError> {
     let candidates = candidates_of(files, layout, rule, only)?;
+    let misplaced = candidates.misplaced.clone();
     let head = match head {
         Some(head) => head,
         None => {
@@ -805,8 +811,42 @@ fn plan_of(
             )?
         }
     };
-    // A dry run leaves removability to the real run (checked under its writer).
-    Ok(assemble(candidates, head, None).unwrap_or(None))
+    let (plan, unremovable) = match assemble(candidates, head, removable) {
+        Ok(Some(plan)) => {
+            let unremovable = plan.unremovable.clone();
+            (Some(plan), unremovable)
+        }
+        Ok(None) => (None, Vec::new()),
+        Err(unremovable) => (None, unremovable),
+    };
+    Ok(Planned {
+        plan,
+        unremovable,
+        misplaced,
+    })
+}
+
+/// A plan of [`plan_of`], with what it leaves out.
+struct Planned {
+    plan: Option<PrunePlan>,
+    unremovable: Vec<Unremovable>,
+    misplaced: Vec<MisplacedPartition>,
+}
+
+/// What a dry run of a prune finds ([`dry_run`]): the passes the real prune makes, and
+/// the partitions due that it would leave out, which no pass names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DryRun {
+    /// One plan per pass (empty: nothing to delete).
+    pub passes: Vec<PrunePlan>,
+    /// Partitions due whose files cannot be removed now (`prune_removable.rs`: the
+    /// check the real prune makes under its writer before it records a pass): left
+    /// out, and the real prune fails naming them once it deleted the rest.
+    pub unremovable: Vec<Unremovable>,
+    /// Partitions due holding a record that does not belong in their folder
+    /// (`placement.rs`): left out, and the real prune fails naming them.
+    pub misplaced: Vec<MisplacedPartition>,
 }
 
 /// The newest record (highest chainSeq) among `segments`' sealed records and the
@@ -844,12 +884,17 @@ fn newest_record<'a>(
 /// [`MAX_PARTITIONS_PER_PRUNE`] is deleted in several passes, and each pass after the
 /// first is planned on the files the earlier ones leave (see `passes`). Empty:
 /// nothing to delete.
+///
+/// Both checks by which the real prune leaves a partition out are made (nothing is
+/// changed by either): whether its files can be removed, and whether each of its
+/// records belongs in its folder. What they leave out is in [`DryRun::unremovable`]
+/// and [`DryRun::misplaced`], each partition once.
 pub fn dry_run(
     root: &Path,
     config: &crate::StoreConfig,
     rule: &PruneRule,
-) -> Result<Vec<PrunePlan>, StoreError> {
-    passes(root, &crate::Layout::from(config), rule, None)
+) -> Result<DryRun, StoreError> {
+    passes_checking(root, &crate::Layout::from(config), rule, None, Some(root))
 }
 
 /// Every pass a prune by `rule` makes over the store at `root`, planned without
@@ -864,11 +909,41 @@ pub(crate) fn passes(
     root: &Path,
     layout: &crate::Layout,
     rule: &PruneRule,
-    mut head: Option<ChainLink>,
+    head: Option<ChainLink>,
 ) -> Result<Vec<PrunePlan>, StoreError> {
+    Ok(passes_checking(root, layout, rule, head, None)?.passes)
+}
+
+/// [`passes`], with what they leave out; with `removable` (the store's root) the
+/// partitions whose files cannot be removed are left out too.
+fn passes_checking(
+    root: &Path,
+    layout: &crate::Layout,
+    rule: &PruneRule,
+    mut head: Option<ChainLink>,
+    removable: Option<&Path>,
+) -> Result<DryRun, StoreError> {
     let mut files = StoreFiles::walk(root)?;
     let mut planned = Vec::new();
-    while let Some(plan) = plan_of(&files, layout, rule, head, None)? {
+    let mut out = DryRun::default();
+    loop {
+        let Planned {
+            plan,
+            unremovable,
+            misplaced,
+        } = plan_of(&files, layout, rule, head, None, removable)?;
+        // A partition left out stays in the files: each later pass selects it again.
+        for u in unremovable {
+            if !out.unremovable.iter().any(|o| o.folder == u.folder) {
+                out.unremovable.push(u);
+            }
+        }
+        for m in misplaced {
+            if !out.misplaced.iter().any(|o| o.folder == m.folder) {
+                out.misplaced.push(m);
+            }
+        }
+        let Some(plan) = plan else { break };
         head = Some(plan.head);
         let gone: HashSet<&str> = plan
             .partitions
@@ -882,7 +957,8 @@ pub(crate) fn passes(
             break;
         }
     }
-    Ok(planned)
+    out.passes = planned;
+    Ok(out)
 }
 
 /// Segment files one removal step takes at most (see [`removal_steps`]).

@@ -34,7 +34,7 @@ fn the_partition_is_left_out_of_the_recorded_plan_and_deleted_once_fixed() {
         max_bytes: None,
         now: Timestamp::now(),
     };
-    let folders: Vec<String> = crate::prune::dry_run(&root, &config, &rule).unwrap()[0]
+    let folders: Vec<String> = crate::prune::dry_run(&root, &config, &rule).unwrap().passes[0]
         .partitions
         .iter()
         .map(|p| p.folder.clone())

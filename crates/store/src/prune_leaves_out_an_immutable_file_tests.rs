@@ -60,7 +60,7 @@ fn the_partition_of_an_immutable_file_is_left_out_of_the_recorded_plan() {
         max_bytes: None,
         now: Timestamp::now(),
     };
-    let planned = crate::prune::dry_run(&root, &config, &rule).unwrap();
+    let planned = crate::prune::dry_run(&root, &config, &rule).unwrap().passes;
     let first = planned[0].partitions[0].clone();
     let file = root.join(&first.segments[0]);
     let _immutable = match Immutable::make(&file) {

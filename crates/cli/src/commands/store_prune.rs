@@ -109,9 +109,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.dry_run {
         for (path, config) in &files.stores {
             let rule = rule_for(path)?;
-            let passes = auditrail_store::prune::dry_run(path, config, &rule)
+            let found = auditrail_store::prune::dry_run(path, config, &rule)
                 .with_context(|| format!("store {}", path.display()))?;
-            describe_dry_run(path, &passes)?;
+            describe_dry_run(path, &found.passes)?;
+            describe_left_out(path, &found)?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -412,6 +413,35 @@ fn describe_dry_run(store: &std::path::Path, passes: &[PrunePlan]) -> anyhow::Re
     kept.dedup();
     for f in kept {
         outln!("  kept for now: {f} (holds the newest record, which is never deleted)")?;
+    }
+    Ok(())
+}
+
+/// Prints the partitions due that a dry run found the real prune would leave out: those
+/// whose files cannot be removed, and those holding a record that does not belong in
+/// their folder. The real prune deletes the rest, then fails naming them.
+fn describe_left_out(
+    store: &std::path::Path,
+    found: &auditrail_store::prune::DryRun,
+) -> anyhow::Result<()> {
+    let n = found.unremovable.len() + found.misplaced.len();
+    if n == 0 {
+        return Ok(());
+    }
+    outln!(
+        "store {}: would leave out {n} partitions due (not deleted, in no signed line; the prune would delete the rest, then fail naming them):",
+        store.display()
+    )?;
+    for u in &found.unremovable {
+        outln!(
+            "  left out: {} cannot be removed ({u}); the next prune tries it again",
+            u.folder
+        )?;
+    }
+    for m in &found.misplaced {
+        outln!(
+            "  left out: {m} (`auditrail verify` names every such record, misplaced-record); kept until someone looks"
+        )?;
     }
     Ok(())
 }

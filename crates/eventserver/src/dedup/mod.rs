@@ -123,6 +123,15 @@ pub(crate) const DEFAULT_MAX_NODES: usize = 100_000;
 /// a client inventing seq patterns cannot make every node hold `max_ranges_per_node`.
 pub(crate) const DEFAULT_MAX_RANGES_TOTAL: usize = 1 << 20;
 
+/// The most sequence numbers one gap of a node is counted as `missing` for: a gap
+/// longer than this (2^24, sixteen of a node's 2^20-number reservations, between two
+/// numbers stored) is reported as a jump of the sender's `seq` (`seqJumps`), not as
+/// millions or billions of missing events. A sender that jumped to 2^64 - 1 (a bug, a
+/// node whose sequence state was replaced, a forged event) made `missing` about 1.8e19,
+/// which no alert on it (`> 0` for 1h) tells from a real loss of one event. See
+/// docs/protocol.md (`GET /v1/stats`).
+pub(crate) const SEQ_JUMP_LIMIT: u64 = 1 << 24;
+
 /// Bounds of the de-duplication memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct DedupConfig {
@@ -213,6 +222,9 @@ pub(crate) struct NodeStats {
     pub gaps: Vec<Gap>,
     /// Number of missing seqs in `gaps`.
     pub missing: u64,
+    /// Gaps longer than [`SEQ_JUMP_LIMIT`] below `highest_seq`, neither abandoned nor
+    /// deleted: the sender's `seq` jumped. Not in `gaps` nor `missing`.
+    pub seq_jumps: Vec<Gap>,
     /// Seqs the node announced as reserved by a run that crashed and that were never
     /// seen assigned (after the highest seq stored from that run): not counted as
     /// missing. See `docs/protocol.md` (`abandonedSeqs`).
@@ -593,7 +605,12 @@ impl Node {
 
     /// What `/v1/stats` shows of this node.
     fn stats(&self, id: &str) -> NodeStats {
-        let (gaps, abandoned) = self.missing_and_abandoned();
+        let (missing, abandoned) = self.missing_and_abandoned();
+        // A gap too long to be events lost one by one is a jump of the sender's seq
+        // (`SEQ_JUMP_LIMIT`): said apart, so that `missing` keeps counting losses.
+        let (seq_jumps, gaps): (Vec<Gap>, Vec<Gap>) = missing
+            .into_iter()
+            .partition(|g| g.last - g.first >= SEQ_JUMP_LIMIT);
         NodeStats {
             node: id.to_owned(),
             count: self.count,
@@ -603,6 +620,7 @@ impl Node {
             deleted: self.deleted.iter().map(|g| g.last - g.first + 1).sum(),
             missing: gaps.iter().map(|g| g.last - g.first + 1).sum(),
             gaps,
+            seq_jumps,
             abandoned: abandoned.iter().map(|g| g.last - g.first + 1).sum(),
             abandoned_ranges: abandoned,
             forgotten_gaps: self.forgotten_gaps,
@@ -1380,6 +1398,8 @@ mod rebuild_tests;
 
 #[cfg(test)]
 mod node_bound_tests;
+#[cfg(test)]
+mod seq_jump_tests;
 
 #[cfg(test)]
 mod tests {

@@ -44,6 +44,8 @@
 
 use std::path::PathBuf;
 use std::sync::Mutex;
+
+use auditrail_integrity::{HighWaterMarks, IntegrityError};
 use std::time::{Duration, Instant};
 
 /// How old a probe's verdict may be.
@@ -95,6 +97,9 @@ pub(crate) struct Readiness {
     /// them: then no store folder's refusal makes the server not ready.
     others: bool,
     data_dir: PathBuf,
+    /// The server's high-water marks, kept in the data folder: whether that folder is
+    /// still the one the server opened ([`HighWaterMarks::check_folder`]).
+    marks: Option<std::sync::Arc<HighWaterMarks>>,
     min_free_bytes: u64,
     state: Mutex<ProbeState>,
 }
@@ -127,9 +132,17 @@ impl Readiness {
             stores,
             others,
             data_dir,
+            marks: None,
             min_free_bytes,
             state: Mutex::new(ProbeState::default()),
         }
+    }
+
+    /// Checks at each probe that the data folder holding `marks` is still the one the
+    /// server opened.
+    pub(crate) fn with_marks(mut self, marks: std::sync::Arc<HighWaterMarks>) -> Readiness {
+        self.marks = Some(marks);
+        self
     }
 
     /// The verdict, probed now if the last one is older than [`PROBE_MAX_AGE`].
@@ -181,7 +194,28 @@ impl Readiness {
 
     fn probe(&self) -> Verdict {
         let mut degraded = Vec::new();
-        if let Some((reason, e)) = refusal(&self.data_dir, "the data folder") {
+        let moved = match self.marks.as_deref().map(HighWaterMarks::check_folder) {
+            Some(Err(IntegrityError::MarksFolderMoved { found, .. })) => Some(found),
+            _ => None,
+        };
+        if let Some(found) = moved {
+            // Moved away (or another folder at its path, which the probe below would
+            // find writable): the server writes nothing at its path. No path here:
+            // `/readyz` needs no key; the server's log names the folder (WARN).
+            degraded.push(Degraded {
+                reason: "data_folder_moved",
+                message: format!(
+                    "the data folder: {found}: batches are still stored and sealed in the \
+                     stores outside it, but nothing is written at its path (the signing \
+                     key, the lock and the high-water marks went with the folder): the \
+                     stores' high-water marks lag (each store is named here, \
+                     high_water_mark_unwritten, once its mark is due), and a rollback of \
+                     a store at the next start is caught only up to the last mark \
+                     written; cleared once the folder is back at its path"
+                ),
+                ..Degraded::default()
+            });
+        } else if let Some((reason, e)) = refusal(&self.data_dir, "the data folder") {
             // What refuses then: the files the server rewrites there (each store's
             // high-water mark; `marks_unpublished` names the stores), not batches.
             degraded.push(Degraded {
@@ -340,6 +374,10 @@ pub(crate) fn marks_unpublished(destinations: &crate::destinations::Destinations
             let said = match &*e {
                 // The path is the data folder's marks file: no key is needed here.
                 auditrail_integrity::IntegrityError::Io { source, .. } => source.to_string(),
+                // Said without the folder's path, as the data folder's own entry.
+                auditrail_integrity::IntegrityError::MarksFolderMoved { found, .. } => {
+                    format!("the data folder: {found}")
+                }
                 other => other.to_string(),
             };
             Some(Degraded {
@@ -506,7 +544,7 @@ fn serving_stores(destinations: &crate::destinations::Destinations) -> usize {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Degraded {
     /// `partition_refuses_writes`, `store_refuses_new_files`,
-    /// `data_folder_refuses_writes`, `high_water_mark_unwritten`, `unsealed`,
+    /// `data_folder_refuses_writes`, `data_folder_moved`, `high_water_mark_unwritten`, `unsealed`,
     /// `disk_full` or `destination_behind`.
     pub(crate) reason: &'static str,
     /// The destination's name (`None`: the data folder).

@@ -150,6 +150,13 @@ impl ServerCollector {
         )?;
         gauges(
             enc,
+            "auditrail_server_node_sequence_jumps",
+            "Gaps of the node longer than 2^24 numbers: jumps of its seq, not counted as missing.",
+            None,
+            per(|n| n.seq_jumps.len() as u64),
+        )?;
+        gauges(
+            enc,
             "auditrail_server_node_sequence_deleted",
             "Sequence numbers whose events were stored, then deleted by retention (not missing).",
             None,
@@ -591,6 +598,27 @@ impl ServerCollector {
              whose files stay is still answered by queries.",
             None,
             retained(|s| s.retention_failures),
+        )?;
+        gauges(
+            enc,
+            "auditrail_server_store_retention_partitions_unremovable",
+            "Partitions due that the store's last retention pass left out because their \
+             files cannot be removed (a folder made read-only, an immutable file, a \
+             read-only mount): not deleted, in no signed deletion line; the pass fails \
+             (retention_failures) after deleting the rest, and the next one tries them \
+             again. 0 once a pass removes them.",
+            None,
+            retained(|s| s.retention_partitions_unremovable),
+        )?;
+        gauges(
+            enc,
+            "auditrail_server_store_retention_partitions_misplaced",
+            "Partitions due that the store's last retention pass left out for holding a \
+             record that does not belong in their folder (moved there by hand: `auditrail \
+             verify` names it, misplaced-record): kept, in no signed deletion line, until \
+             an operator looks.",
+            None,
+            retained(|s| s.retention_partitions_misplaced),
         )?;
         gauges(
             enc,

@@ -3,9 +3,16 @@
 //! The metrics of a usage are cumulative (the reference product's
 //! `computeResourceUsage`: the last `update`/`complete` of an `id` holds the totals), so
 //! adding up events would count a job once per update. Each usage `id` counts once:
-//! - CPU time in a window is the usage's highest cumulative `cpuTotalMS` before the
-//!   window's end minus its highest before the window's start, so a job running across
-//!   two windows is split between them, and the two answers add up to the job's total;
+//! - CPU time in a window is the usage's total at the window's end (the `cpuTotalMS`
+//!   of its last event before the end) minus its total at the window's start (of its
+//!   last event before the start), so a job running across two windows is split
+//!   between them, and the two answers add up to the job's total. "Last" is by the
+//!   event's `timestamp`, then by the node's `seq` (the order the node emitted them in;
+//!   a usage's events come from one node): not the order they were stored in, which
+//!   differs between two stores and after a node's spool sent a batch again. Only an
+//!   event carrying a readable `cpuTotalMS` holds a total (a `start` carries none). A
+//!   total that went down (a counter reset) gives the window it went down in 0, never a
+//!   negative figure. Before, the highest `cpuTotalMS` was taken, not the last;
 //! - wall time is the part of `[startTime, endTime]` inside the window (`endTime`, while
 //!   the usage is not complete, is its last event's time);
 //! - a usage counts in `usages` of every window it was active in (an event, or part of
@@ -86,6 +93,7 @@ pub(super) const COMPUTE_SQL: &str = r#"
 WITH raw AS (
   SELECT json_get_str(message, 'computeResourceUsage', 'id') AS id,
          CAST(timestamp AS BIGINT) AS ts_ms,
+         seq,
          json_get_str(message, 'computeResourceUsage', 'type') AS usage_type,
          json_get_str(message, 'computeResourceUsage', 'context', '{group}') AS grp,
          json_get_json(message, 'computeResourceUsage', 'context', '{group}') AS grp_raw,
@@ -96,10 +104,10 @@ WITH raw AS (
   WHERE topic = 'compute-resource-usage'
 ),
 u AS (
-  SELECT id, ts_ms, usage_type, grp,
+  SELECT id, ts_ms, seq, usage_type, grp,
          CAST({time:start_raw} AS BIGINT) AS start_ms,
          CAST({time:end_raw} AS BIGINT) AS end_ms,
-         coalesce({ms:cpu_raw}, 0.0) AS cpu_ms,
+         {ms:cpu_raw} AS cpu_ms,
          {unread_time:start_raw} + {unread_time:end_raw} + {unread_ms:cpu_raw}
            + CASE WHEN grp IS NULL AND grp_raw <> 'null' THEN 1 ELSE 0 END AS unread
   FROM raw
@@ -110,8 +118,12 @@ per_usage AS (
          max(usage_type) AS usage_type,
          coalesce(min(start_ms), min(ts_ms)) AS start_ms,
          coalesce(max(end_ms), max(ts_ms)) AS end_ms,
-         coalesce(max(CASE WHEN ts_ms < {until_ms} THEN cpu_ms END), 0.0)
-           - coalesce(max(CASE WHEN ts_ms < {since_ms} THEN cpu_ms END), 0.0) AS cpu_ms,
+         greatest(
+           coalesce(last_value(cpu_ms ORDER BY ts_ms, seq)
+             FILTER (WHERE cpu_ms IS NOT NULL AND ts_ms < {until_ms}), 0.0)
+           - coalesce(last_value(cpu_ms ORDER BY ts_ms, seq)
+             FILTER (WHERE cpu_ms IS NOT NULL AND ts_ms < {since_ms}), 0.0),
+           0.0) AS cpu_ms,
          count(CASE WHEN ts_ms >= {since_ms} AND ts_ms < {until_ms} THEN 1 END) AS events_in,
          sum(unread) AS unread
   FROM u
