@@ -11,6 +11,7 @@ mod failing;
 mod faults;
 mod frames;
 mod full_disk;
+mod head_refusal;
 #[cfg(test)]
 mod fuzz;
 mod held;
