@@ -11,9 +11,9 @@ mod failing;
 mod faults;
 mod frames;
 mod full_disk;
-mod head_refusal;
 #[cfg(test)]
 mod fuzz;
+mod head_refusal;
 mod held;
 pub(crate) mod host_check;
 mod ingest;
