@@ -504,7 +504,7 @@ fn serving_stores(destinations: &crate::destinations::Destinations) -> usize {
 pub(crate) struct Degraded {
     /// `partition_refuses_writes`, `store_refuses_new_files`,
     /// `data_folder_refuses_writes`, `high_water_mark_unwritten`, `unsealed`,
-    /// `disk_full` or `destination_behind`.
+    /// `disk_full`, `store_failing` or `destination_behind`.
     pub(crate) reason: &'static str,
     /// The store destination's name (`None`: the data folder, or a destination that
     /// is not a store). Said as `store` and as `destination` (see [`Degraded::json`]).
