@@ -112,15 +112,9 @@ pub(crate) struct Shared {
     head: watch::Sender<Head>,
     recent: Mutex<RecentLinks>,
     pub(crate) recovery: Mutex<RecoveryReport>,
-    /// The last batch written failed because the disk was full, and none was written
-    /// since ([`StoreHandle::disk_full`]).
-    pub(crate) disk_full: AtomicBool,
-    /// While `disk_full`: the batch that failed, its size and the room it did not fit
-    /// in ([`StoreHandle::refused_batch`]).
-    refused_batch: Mutex<Option<crate::RefusedBatch>>,
-    /// The error of the last batch, when it failed with a retried error other than a
-    /// full disk and no batch was written since ([`StoreHandle::failing`]).
-    failing: Mutex<Option<String>>,
+    /// What the batch at the head of its queue met: taken, a full disk, or another
+    /// retried error ([`StoreHandle::head_state`]).
+    pub(crate) head_state: crate::head_state::HeadCell,
     /// Partition folders (relative to the root) whose events the store refuses for now
     /// because it may not write there ([`StoreHandle::refusing_partitions`]); kept by
     /// the writer as it starts and ends each refusal streak.
@@ -149,36 +143,9 @@ impl Shared {
             head: watch::Sender::new(Head::from(ChainLink::GENESIS)),
             recent: Mutex::new(RecentLinks::default()),
             recovery: Mutex::new(RecoveryReport::default()),
-            disk_full: AtomicBool::new(false),
-            refused_batch: Mutex::new(None),
-            failing: Mutex::new(None),
+            head_state: Default::default(),
             refusing_for_now: Mutex::new(BTreeSet::new()),
         }
-    }
-
-    /// The batch a full disk refused now (set by the writer before the batch's answer
-    /// sets [`Shared::disk_full`]).
-    pub(crate) fn note_refused(&self, batch: crate::RefusedBatch) {
-        *lock(&self.refused_batch) = Some(batch);
-    }
-
-    /// A batch was written, or the one the disk refused was given up: the disk is no
-    /// longer known to refuse the batch at the head of the store's queue.
-    pub(crate) fn disk_taken(&self) {
-        if self.disk_full.swap(false, Ordering::Relaxed) {
-            *lock(&self.refused_batch) = None;
-        }
-    }
-
-    /// The batch just undone failed with `error`, retried (not a full disk): the
-    /// store's later batches wait behind it.
-    pub(crate) fn note_failing(&self, error: String) {
-        *lock(&self.failing) = Some(error);
-    }
-
-    /// A batch was written, or the failing one given up: whether one was failing.
-    pub(crate) fn failing_ended(&self) -> bool {
-        lock(&self.failing).take().is_some()
     }
 
     pub(crate) fn set_head(&self, head: Head) {
@@ -380,32 +347,29 @@ impl StoreHandle {
         self.cell.shared.chained
     }
 
-    /// Whether the last batch this store wrote failed because its disk was full
-    /// (`ENOSPC`, `EDQUOT`), with no batch written since: a batch sent now would most
-    /// likely fail too, though a small file may still fit (what a readiness probe
-    /// writes). Cleared by the next batch written.
-    pub fn disk_full(&self) -> bool {
-        self.cell.shared.disk_full.load(Ordering::Relaxed)
+    /// What the last batch this store wrote met, with no batch written since: a full
+    /// disk (`ENOSPC`, `EDQUOT`) or another retried error (a folder removed or moved
+    /// away, an I/O error). The dispatcher retries that batch first, in order, so a
+    /// batch sent now waits behind it. Back to [`HeadState::Taking`] once a batch is
+    /// written, or when the dispatcher gives the failed one up
+    /// ([`Target::gave_up`](auditrail_core::Target::gave_up)). One atomic load while
+    /// the store takes its batches.
+    ///
+    /// [`HeadState::Taking`]: crate::HeadState::Taking
+    pub fn head_state(&self) -> crate::HeadState {
+        self.cell.shared.head_state.get()
     }
 
-    /// The error of the store's last batch, when it failed with a retried error other
-    /// than a full disk (a folder removed or moved away, an I/O error) and no batch
-    /// was written since: the dispatcher retries that batch first, in order, so a
-    /// batch sent now waits behind it. Cleared by the next batch written, or when the
-    /// dispatcher gives the batch up ([`Target::gave_up`](auditrail_core::Target::gave_up)).
-    pub fn failing(&self) -> Option<String> {
-        lock(&self.cell.shared.failing).clone()
-    }
-
-    /// While [`disk_full`](Self::disk_full): the batch that failed (retried at the
-    /// head of the store's queue, later batches waiting behind it), its bytes and the
-    /// free bytes it did not fit in. `None` otherwise (or when not known yet).
-    pub fn refused_batch(&self) -> Option<crate::RefusedBatch> {
-        let shared = &self.cell.shared;
-        if !shared.disk_full.load(Ordering::Relaxed) {
-            return None;
-        }
-        *lock(&shared.refused_batch)
+    /// Whether a batch sent now is refused, and why: [`HeadState::refusal`] of
+    /// [`head_state`](Self::head_state), the free space of the store's file system
+    /// read (`statvfs`) only while its last batch met a full disk. The one decision
+    /// behind the server's `503 disk_full` and `503 store_failing` for this store and
+    /// `/readyz`'s entries of both.
+    ///
+    /// [`HeadState::refusal`]: crate::HeadState::refusal
+    pub fn head_refusal(&self) -> Option<crate::HeadRefusal> {
+        self.head_state()
+            .refusal(|| crate::refused_batch::free_bytes(self.root()))
     }
 
     /// The partition folders (relative to the store's root, e.g.

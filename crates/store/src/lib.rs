@@ -98,6 +98,7 @@ mod error;
 mod folder_name;
 mod handle;
 mod handles;
+mod head_state;
 mod identity;
 mod layout;
 mod layout_check;
@@ -137,6 +138,7 @@ pub use folder_name::{
 };
 pub use handle::{ChainRange, Head, RecordGone, StoreHandle, StoreStats, RECENT_LINKS};
 pub use handles::{DEFAULT_MAX_OPEN_FILES, MAX_SYNC_OPEN_FILES};
+pub use head_state::{HeadRefusal, HeadState, FULL_DISK_FREE_BYTES};
 pub use identity::{identity_hash, receipt_tag_key, ReceiptKey};
 pub use layout::{
     parse_segment_file_name, segment_file_name, KeyFolder, Layout, Partition, TimeFolder,

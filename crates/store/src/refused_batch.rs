@@ -33,10 +33,10 @@ impl RefusedBatch {
     /// The batch of `bytes` just undone in the store at `root`, with its file system's
     /// free bytes read now.
     pub(crate) fn measured(root: &Path, bytes: u64) -> RefusedBatch {
-        let free_then = rustix::fs::statvfs(root)
-            .ok()
-            .map(|st| st.f_bavail.saturating_mul(st.f_frsize));
-        RefusedBatch { bytes, free_then }
+        RefusedBatch {
+            bytes,
+            free_then: free_bytes(root),
+        }
     }
 
     /// The free bytes the store's file system needs before the batch may fit: more
@@ -47,6 +47,13 @@ impl RefusedBatch {
         let more_than_then = self.free_then.map_or(0, |f| f.saturating_add(1));
         self.bytes.max(more_than_then)
     }
+}
+
+/// Free bytes of the file system holding `path` (`f_bavail` × `f_frsize`: what an
+/// unprivileged writer may use); `None` when they cannot be read.
+pub(crate) fn free_bytes(path: &Path) -> Option<u64> {
+    let st = rustix::fs::statvfs(path).ok()?;
+    Some(st.f_bavail.saturating_mul(st.f_frsize))
 }
 
 #[cfg(test)]

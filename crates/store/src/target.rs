@@ -18,6 +18,7 @@ use auditrail_core::{
 use crate::config::{FlushPolicy, StoreConfig};
 use crate::error::StoreError;
 use crate::handle::{lock, Cell, Shared, StoreHandle};
+use crate::head_state::HeadState;
 use crate::layout::Layout;
 use crate::recovery;
 use crate::root::lock_root;
@@ -283,8 +284,8 @@ pub(crate) fn answer(
 ) -> Result<(), TargetError> {
     match written {
         Ok(mut committed) => {
-            shared.disk_taken();
-            if shared.failing_ended() {
+            // One atomic load while the store takes its batches (every batch comes here).
+            if let HeadState::Failing { .. } = shared.head_state.taken() {
                 tracing::info!(store = %shared.root.display(), "a batch was written again after the failed one: the store takes batches again");
             }
             let refused = std::mem::take(&mut committed.refused);
@@ -325,10 +326,9 @@ pub(crate) fn failed(shared: &Shared, e: &StoreError, len: usize) -> TargetError
         tracing::error!(store = %shared.root.display(), error = %e, events = len, "no file descriptor left: batch undone and failed");
         TargetError::permanent(format!("store write failed: {e}"))
     } else if e.is_disk_full() {
-        // Set before the count: whoever sees the count sees the store refuse.
-        shared.disk_full.store(true, Ordering::Relaxed);
-        // The batch at the head fails for its disk now, said as that.
-        shared.failing_ended();
+        // Set before the count: whoever sees the count sees the store refuse. The
+        // batch at the head fails for its disk now, said as that (not as failing).
+        shared.head_state.disk_full();
         counters.disk_full_errors.inc();
         tracing::error!(store = %shared.root.display(), error = %e, events = len, "disk full: batch undone, will be retried");
         TargetError::Retryable {
@@ -339,7 +339,7 @@ pub(crate) fn failed(shared: &Shared, e: &StoreError, len: usize) -> TargetError
         tracing::error!(store = %shared.root.display(), error = %e, events = len, "store write failed: batch undone, will be retried");
         // Said to senders and by `/readyz` without the path (a partition folder's
         // name holds a topic and a routing key): the OS error alone.
-        shared.note_failing(match e {
+        shared.head_state.failing(match e {
             StoreError::Io { source, .. } => source.to_string(),
             _ => "an error the server's log names".to_owned(),
         });
@@ -467,17 +467,20 @@ impl Target for StoreTarget {
         }))
     }
 
-    /// The batch the disk could not take is dead-lettered: later batches are no longer
-    /// behind it, and nothing else would clear the flag that refuses them (the server
-    /// refuses every batch for this store while it is set and there is no room for it).
+    /// The batch that failed at the head (a full disk, another retried error) is
+    /// dead-lettered: later batches are no longer behind it, and nothing else would
+    /// end the [`HeadState`] that refuses them (the server refuses every batch for
+    /// this store while it says so).
     fn gave_up(&mut self) {
         let shared = &self.cell.shared;
-        if shared.disk_full.load(Ordering::Relaxed) {
-            tracing::warn!(store = %shared.root.display(), "the batch the disk could not take was given up by the dispatcher (retry_max_elapsed_s; dead-lettered): later batches are taken again");
-            shared.disk_taken();
-        }
-        if shared.failing_ended() {
-            tracing::warn!(store = %shared.root.display(), "the batch that failed was given up by the dispatcher (retry_max_elapsed_s; dead-lettered): later batches are taken again");
+        match shared.head_state.taken() {
+            HeadState::Taking => {}
+            HeadState::DiskFull { .. } => {
+                tracing::warn!(store = %shared.root.display(), "the batch the disk could not take was given up by the dispatcher (retry_max_elapsed_s; dead-lettered): later batches are taken again");
+            }
+            HeadState::Failing { .. } => {
+                tracing::warn!(store = %shared.root.display(), "the batch that failed was given up by the dispatcher (retry_max_elapsed_s; dead-lettered): later batches are taken again");
+            }
         }
     }
 

@@ -541,7 +541,8 @@ impl Writer {
         undone.reverse();
         if !rewrite && error.is_disk_full() {
             self.shared
-                .note_refused(RefusedBatch::measured(&self.root, oldest_bytes));
+                .head_state
+                .disk_refused(RefusedBatch::measured(&self.root, oldest_bytes));
         }
         if rewrite {
             tracing::warn!(store = %self.root.display(), %error, batches = undone.len(),
@@ -706,7 +707,8 @@ impl Writer {
                 if e.error.is_disk_full() {
                     // Measured once undone: the room the batch did not fit in.
                     self.shared
-                        .note_refused(RefusedBatch::measured(&self.root, committed.planned));
+                        .head_state
+                        .disk_refused(RefusedBatch::measured(&self.root, committed.planned));
                 }
                 Err(e)
             }

@@ -45,15 +45,16 @@ pub(super) fn refuse_held(
     };
     let name = &d.name;
     let said = routed.said();
+    // What held it, in the words `/readyz` uses too (`held_for`).
+    let by = store.held_for();
     let message = if store.unopened.is_some() {
         format!(
-            "store destination {name:?} is held: it could not be opened at start, so the \
-             server writes and signs nothing there until its files can be read (owner, mode) \
-             and the server is started again (docs/tamper-evidence.md); {said}; nothing of \
-             the batch was stored; keep it and retry; {found}"
+            "store destination {name:?} is held: {by}, so the server writes and signs \
+             nothing there until its files can be read (owner, mode) and the server is \
+             started again (docs/tamper-evidence.md); {said}; nothing of the batch was \
+             stored; keep it and retry; {found}"
         )
     } else {
-        let by = store.held_for();
         format!(
             "store destination {name:?} is held: {by}, so the server writes and signs \
              nothing there until it is seen to (`auditrail verify`, then `auditrail store \

@@ -297,11 +297,10 @@ async fn ingest_body(
         }
         // 5f. A store held at start (its checks failed) takes nothing, nor does a store
         // whose disk is full (full_disk.rs) or whose last batch failed and is retried
-        // (failing.rs): the batch waits at its node, while batches for the other
-        // destinations are stored.
+        // (failing.rs), decided with `/readyz` in one place (head_refusal.rs): the
+        // batch waits at its node, while batches for the other destinations are stored.
         super::held::refuse_held(state, &routed, &positions)?;
-        super::full_disk::refuse_full(state, &routed, &positions)?;
-        super::failing::refuse_failing(state, &routed, &positions)?;
+        super::head_refusal::refuse(state, &routed, &positions)?;
         let batch = Batch {
             events: routed,
             ranges,

@@ -13,6 +13,7 @@ mod frames;
 mod full_disk;
 #[cfg(test)]
 mod fuzz;
+mod head_refusal;
 mod held;
 pub(crate) mod host_check;
 mod ingest;

@@ -348,26 +348,29 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
         .filter(|(_, _, s)| s.is_held())
         .map(|(_, d, s)| {
             let name = &d.name;
+            // What held it in the words of every answer about the hold (`held_for`),
+            // then what was found and what takes it back.
+            let by = s.held_for();
             let message = match (s.unopened.as_deref(), s.held_by()) {
                 // The OS error without the path: `/readyz` needs no key.
                 (Some(os_error), _) => format!(
-                    "store destination {name:?}: it cannot be opened ({os_error} on one of \
-                     its files or folders; the server's log names it); it takes no event \
-                     until it can be read and the server is started again"
+                    "store destination {name:?}: {by} ({os_error} on one of its files or \
+                     folders; the server's log names it); it takes no event until it can be \
+                     read and the server is started again (a store that cannot be opened at \
+                     start is opened by a restart, not by SIGHUP)"
                 ),
                 (None, Some((crate::destinations::HeldBy::Sighup, said))) => format!(
-                    "store destination {name:?}: its checks at start failed, and so did its \
-                     re-check at the last SIGHUP ({said}); it takes no event until it is \
+                    "store destination {name:?}: {by} ({said}); it takes no event until it is \
                      seen to (see the server's log), then SIGHUP again"
                 ),
                 (None, Some((crate::destinations::HeldBy::Start, said))) => format!(
-                    "store destination {name:?}: its checks at start failed ({said}); it \
-                     takes no event until it is seen to (see the server's log), then SIGHUP"
+                    "store destination {name:?}: {by} ({said}); it takes no event until it is \
+                     seen to (see the server's log), then SIGHUP"
                 ),
                 // Lifted meanwhile (a re-check taking it back): said as at start.
                 (None, None) => format!(
-                    "store destination {name:?}: its checks failed; it takes no event until \
-                     it is seen to (see the server's log)"
+                    "store destination {name:?}: {by}; it takes no event until it is seen to \
+                     (see the server's log)"
                 ),
             };
             json!({"destination": name, "reason": "store_held", "message": message})
@@ -398,28 +401,7 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     if !probed.is_empty() {
         answer["degraded"] = probed
             .into_iter()
-            .map(|d| {
-                let mut one = json!({"reason": d.reason, "message": d.message});
-                if let Some(store) = d.store {
-                    one["store"] = store.into();
-                }
-                if let Some(n) = d.partitions_refusing {
-                    one["partitions_refusing"] = n.into();
-                }
-                if let Some(n) = d.free_bytes {
-                    one["free_bytes"] = n.into();
-                }
-                if let Some(n) = d.batch_bytes {
-                    one["batch_bytes"] = n.into();
-                }
-                if let Some(name) = d.destination {
-                    one["destination"] = name.into();
-                }
-                if let Some(ms) = d.oldest_undelivered_ms {
-                    one["oldest_undelivered_ms"] = ms.into();
-                }
-                one
-            })
+            .map(super::readiness::Degraded::json)
             .collect();
     }
     let status = if answer["status"] == "ready" {

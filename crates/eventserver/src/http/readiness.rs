@@ -400,8 +400,9 @@ pub(crate) fn marks_unpublished(destinations: &crate::destinations::Destinations
 
 /// The store destinations (not held) whose batches are refused now, and why: a full
 /// disk (`503 disk_full`: its last batch failed with no space left and its file system
-/// has under 1 MiB free, or less than that batch needs, as the ingest decides it in
-/// `full_disk.rs`), or no seal (`503
+/// has under 1 MiB free, or less than that batch needs), a last batch failing with
+/// another retried error (`503 store_failing`), each as the ingest decides it
+/// (`head_refusal.rs`: one look, one decision), or no seal (`503
 /// unsealed`: see `auditrail_integrity::StoreIntegrity::seal_blocked`; its checkpoint
 /// log moved, removed, replaced or truncated by someone else, or the last seal failed).
 ///
@@ -415,8 +416,8 @@ pub(crate) fn marks_unpublished(destinations: &crate::destinations::Destinations
 /// other unsealed included). With such a destination, each store is named under
 /// `degraded` and the server stays ready: batches whose events go only to it are
 /// taken. Its reason is then `disk_full` when a store's disk is
-/// full (what the ingest answers first), else `unsealed`; the message names each store
-/// and why.
+/// full (what the ingest answers first), else `store_failing` when a store's last
+/// batch fails, else `unsealed`; the message names each store and why.
 ///
 /// Checked at each `/readyz` (a `stat` and an `fstat` per store, and a `statvfs` per
 /// store whose last batch met a full disk), not cached as the folder probe is: the log
@@ -425,40 +426,36 @@ pub(crate) fn marks_unpublished(destinations: &crate::destinations::Destinations
 pub(crate) fn stores_refusing(
     destinations: &crate::destinations::Destinations,
 ) -> (Option<NotReady>, Vec<Degraded>) {
-    // One look at each store's disk and log per call, for both answers.
-    let mut refusing: Vec<Degraded> = super::full_disk::full_stores(destinations)
+    // One look at each store's head and log per call, for both answers: the same
+    // decision as the ingest's (`head_refusal.rs`). Full disks first, then failing
+    // stores, then those that cannot seal: in the order a batch is refused.
+    let mut heads = super::head_refusal::refusing_stores(destinations);
+    heads.sort_by_key(|s| matches!(s.refusal, auditrail_store::HeadRefusal::Failing { .. }));
+    let mut refusing: Vec<Degraded> = heads
         .into_iter()
-        .map(|f| Degraded {
-            reason: "disk_full",
-            message: format!(
-                "store destination {:?}: {}: its batches are refused (503 disk_full) until \
-                 {}",
-                f.name,
-                f.why(),
-                f.until()
-            ),
-            store: Some(f.name),
-            free_bytes: Some(f.free),
-            batch_bytes: f.batch_bytes,
-            ..Degraded::default()
+        .map(|s| {
+            let (free_bytes, batch_bytes) = match s.refusal {
+                auditrail_store::HeadRefusal::DiskFull { free, batch_bytes } => {
+                    (Some(free), batch_bytes)
+                }
+                auditrail_store::HeadRefusal::Failing { .. } => (None, None),
+            };
+            Degraded {
+                reason: s.reason(),
+                message: format!(
+                    "store destination {:?}: {}: its batches are refused (503 {}) until {}",
+                    s.name,
+                    s.why(),
+                    s.reason(),
+                    s.until()
+                ),
+                store: Some(s.name),
+                free_bytes,
+                batch_bytes,
+                ..Degraded::default()
+            }
         })
         .collect();
-    // In the order a batch is refused: its store failing before its seal.
-    refusing.extend(
-        super::failing::failing_stores(destinations)
-            .into_iter()
-            .map(|f| Degraded {
-                reason: "store_failing",
-                message: format!(
-                    "store destination {:?}: its last batch failed ({}; the server's log \
-                     names the file) and is retried before any later one: its batches are \
-                     refused (503 store_failing) until that batch is written or given up",
-                    f.name, f.error
-                ),
-                store: Some(f.name),
-                ..Degraded::default()
-            }),
-    );
     refusing.extend(unsealed(destinations).into_iter().map(|name| Degraded {
         reason: "unsealed",
         message: format!(
@@ -544,10 +541,11 @@ fn serving_stores(destinations: &crate::destinations::Destinations) -> usize {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Degraded {
     /// `partition_refuses_writes`, `store_refuses_new_files`,
-    /// `data_folder_refuses_writes`, `data_folder_moved`, `high_water_mark_unwritten`, `unsealed`,
-    /// `disk_full` or `destination_behind`.
+    /// `data_folder_refuses_writes`, `data_folder_moved`, `high_water_mark_unwritten`,
+    /// `unsealed`, `disk_full`, `store_failing` or `destination_behind`.
     pub(crate) reason: &'static str,
-    /// The destination's name (`None`: the data folder).
+    /// The store destination's name (`None`: the data folder, or a destination that
+    /// is not a store). Said as `store` and as `destination` (see [`Degraded::json`]).
     pub(crate) store: Option<String>,
     /// How many folders refuse (`partition_refuses_writes`). Not their names:
     /// `/readyz` needs no key, and a partition folder's name holds a topic and a
@@ -561,10 +559,41 @@ pub(crate) struct Degraded {
     /// behind it).
     pub(crate) batch_bytes: Option<u64>,
     /// A destination that is not a store, by name (`destination_behind`, `behind.rs`).
+    /// Said as `destination` (without `store`).
     pub(crate) destination: Option<String>,
     /// How long its oldest event not yet confirmed has waited (`destination_behind`).
     pub(crate) oldest_undelivered_ms: Option<u64>,
     pub(crate) message: String,
+}
+
+impl Degraded {
+    /// The entry as `/readyz` shows it: `reason`, `message`, the fields of its reason,
+    /// and `destination` in every entry about one destination (a store's entries have
+    /// `store` too, the same name: the key they had before `destination` was added to
+    /// them, kept for the readers of it), so that a reader finds the destination an
+    /// entry names under one key whatever its reason.
+    pub(crate) fn json(self) -> serde_json::Value {
+        let mut one = serde_json::json!({"reason": self.reason, "message": self.message});
+        if let Some(name) = self.destination.or_else(|| self.store.clone()) {
+            one["destination"] = name.into();
+        }
+        if let Some(store) = self.store {
+            one["store"] = store.into();
+        }
+        if let Some(n) = self.partitions_refusing {
+            one["partitions_refusing"] = n.into();
+        }
+        if let Some(n) = self.free_bytes {
+            one["free_bytes"] = n.into();
+        }
+        if let Some(n) = self.batch_bytes {
+            one["batch_bytes"] = n.into();
+        }
+        if let Some(ms) = self.oldest_undelivered_ms {
+            one["oldest_undelivered_ms"] = ms.into();
+        }
+        one
+    }
 }
 
 /// Every store destination with partitions refusing for now ([`Degraded`]); empty
