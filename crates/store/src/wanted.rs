@@ -38,12 +38,11 @@ impl<'k> Wanted<'k> {
         let mut table = HashTable::with_capacity(keys.len());
         let mut first = Vec::with_capacity(keys.len());
         for (i, key) in keys.iter().enumerate() {
-            let hash = hasher.hash_one(key);
             let at = *table
                 .entry(
-                    hash,
+                    hash(&hasher, key),
                     |&j: &usize| keys[j] == *key,
-                    |&j: &usize| hasher.hash_one(keys[j]),
+                    |&j: &usize| hash(&hasher, &keys[j]),
                 )
                 .or_insert(i)
                 .get();
@@ -65,7 +64,7 @@ impl<'k> Wanted<'k> {
     /// The position of `key`'s first occurrence, if it is one of the keys.
     pub(crate) fn position(&self, key: &ReceiptKey) -> Option<usize> {
         self.table
-            .find(self.hasher.hash_one(key), |&j| self.keys[j] == *key)
+            .find(hash(&self.hasher, key), |&j| self.keys[j] == *key)
             .copied()
     }
 
@@ -78,6 +77,15 @@ impl<'k> Wanted<'k> {
     pub(crate) fn firsts(&self) -> impl Iterator<Item = usize> + '_ {
         self.first.iter().copied()
     }
+}
+
+/// `key`'s hash in the table: its id as one 128-bit number and its tag. The derived
+/// `Hash` of a key hashes the id as a slice (its length, then 16 bytes through the
+/// hasher's byte path); a number is one multiply in `foldhash`. The table hashes every
+/// key once and probes once per record the walk passes (about 3.5 hashes per
+/// acknowledged event; docs/benchmarks.md, issue 17, stop 62). Still keyed at random.
+fn hash(hasher: &foldhash::quality::RandomState, key: &ReceiptKey) -> u64 {
+    hasher.hash_one((key.id.as_uuid().as_u128(), key.tag))
 }
 
 #[cfg(test)]
