@@ -212,7 +212,13 @@ mod tests {
         for id in ids {
             let text = id.text();
             assert_eq!(std::str::from_utf8(&text).unwrap(), uuid_text(&id));
-            assert_eq!(std::str::from_utf8(&text).unwrap().parse::<EventId>().unwrap(), id);
+            assert_eq!(
+                std::str::from_utf8(&text)
+                    .unwrap()
+                    .parse::<EventId>()
+                    .unwrap(),
+                id
+            );
         }
     }
 
