@@ -196,15 +196,14 @@ pub(crate) fn entry_of(raw: &[u8], event: &Event, received: Arc<Received>) -> En
 fn spelled_as_stored(raw: &[u8], event: &Event) -> bool {
     const ID: &[u8] = b"{\"id\":\"";
     const TIMESTAMP: &[u8] = b"\",\"timestamp\":\"";
-    let mut id = [0u8; 36]; // a hyphenated UUID
-    let id = event.id.as_uuid().hyphenated().encode_lower(&mut id);
+    let id = event.id.text();
     let Some(time) = event.timestamp.fixed_width() else {
         return false;
     };
     let Some(rest) = raw.strip_prefix(ID) else {
         return false;
     };
-    let Some(rest) = rest.strip_prefix(id.as_bytes()) else {
+    let Some(rest) = rest.strip_prefix(&id[..]) else {
         return false;
     };
     let Some(rest) = rest.strip_prefix(TIMESTAMP) else {

@@ -16,15 +16,7 @@ use super::Event;
 pub(super) fn write_event(event: &Event, out: &mut Vec<u8>) {
     out.reserve(160);
     out.extend_from_slice(b"{\"id\":\"");
-    let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    out.extend_from_slice(
-        event
-            .id
-            .as_uuid()
-            .hyphenated()
-            .encode_lower(&mut id)
-            .as_bytes(),
-    );
+    out.extend_from_slice(&event.id.text());
     out.extend_from_slice(b"\",\"timestamp\":\"");
     event.timestamp.write_to(out);
     // Topics are `[a-z0-9._-]`: no escaping.
