@@ -119,7 +119,7 @@ pub(crate) enum PartitionError {
         path: PathBuf,
     },
     /// The store cannot be opened or read.
-    #[error("partition store {path}: {source}")]
+    #[error("partition store {}", auditrail_core::path_and_error(path, source))]
     Store {
         /// The store.
         path: PathBuf,
@@ -128,7 +128,7 @@ pub(crate) enum PartitionError {
         source: StoreError,
     },
     /// The store's tamper evidence refuses it (see `auditrail verify`).
-    #[error("partition store {path}: {source}")]
+    #[error("partition store {}", auditrail_core::path_and_error(path, source))]
     Integrity {
         /// The store.
         path: PathBuf,
@@ -175,7 +175,7 @@ pub(crate) enum PartitionError {
     Destinations(#[source] super::handed::HandError),
     /// Invalid records, or events the store refused for good, could not be
     /// dead-lettered (so their offsets are not passed).
-    #[error("dead-letter file {path}: {source}")]
+    #[error("dead-letter file {}", auditrail_core::path_and_error(path, source))]
     DeadLetter {
         /// The file.
         path: PathBuf,
