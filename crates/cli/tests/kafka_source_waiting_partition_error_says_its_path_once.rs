@@ -43,7 +43,9 @@ fn the_waiting_entry_of_a_store_path_that_is_a_file_names_it_once() {
     let path = store.display().to_string();
     assert_eq!(waiting.matches(path.as_str()).count(), 1, "{waiting}");
     assert!(
-        waiting.contains(&format!("partition store {path}: is a regular file, not a folder")),
+        waiting.contains(&format!(
+            "partition store {path}: is a regular file, not a folder"
+        )),
         "{waiting}"
     );
 }

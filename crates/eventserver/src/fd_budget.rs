@@ -37,6 +37,9 @@ pub(crate) struct Asked {
     pub(crate) connections: Option<usize>,
     /// Where it was set (the file, or `environment AUDITRAIL_MAX_CONNECTIONS`).
     pub(crate) connections_from: String,
+    /// Whether Kafka sources open partition stores (their number is known only while
+    /// running: they share a part of the limit, see [`Budget::partition_stores`]).
+    pub(crate) partition_stores: bool,
 }
 
 /// Where a value of the budget came from.
@@ -83,6 +86,14 @@ fn listed(values: &[Value]) -> String {
         .join(", ")
 }
 
+/// `max_open_files` of each Kafka partition store when the limit is known: a partition
+/// store holds one partition's events (a topic's routing keys and hours), and many of
+/// them share the budget.
+pub(crate) const PARTITION_STORE_FILES: usize = 32;
+
+/// Descriptors one open partition store takes: its files and what [`PER_STORE`] keeps.
+pub(crate) const PER_PARTITION_STORE: u64 = PARTITION_STORE_FILES as u64 + PER_STORE;
+
 /// How the open-file limit is spent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Budget {
@@ -95,6 +106,11 @@ pub(crate) struct Budget {
     /// `max_connections` and each store's `max_open_files`, in the order asked, with
     /// where each came from: what the start's log says.
     pub(crate) values: Vec<Value>,
+    /// Kafka partition stores open at once (each [`PARTITION_STORE_FILES`] files and
+    /// [`PER_STORE`] kept), over every source: a quarter of what the reserve and the
+    /// set values leave, at least one. `None`: no Kafka source, or no known limit (each
+    /// then keeps the store's own default).
+    pub(crate) partition_stores: Option<usize>,
 }
 
 impl Budget {
@@ -114,8 +130,9 @@ impl Budget {
 #[derive(Debug, Error, PartialEq, Eq)]
 #[error(
     "the open-file limit (ulimit -n, also after raising the soft limit to the hard one) \
-     is {limit}, but {needed} are needed: {}, and {kept} kept for the server's own files \
-     and the stores' fsyncs ({RESERVE} + {PER_STORE} per store): raise the limit \
+     is {limit}, but {needed} are needed: {}, and {kept} kept for the server's own files, \
+     the stores' fsyncs ({RESERVE} + {PER_STORE} per store) and at least one Kafka \
+     partition store when a source is configured ({PER_PARTITION_STORE} each): raise the limit \
      (LimitNOFILE= in the systemd unit, ulimit -n) or lower the values set",
     listed(values)
 )]
@@ -162,6 +179,7 @@ pub(crate) fn plan(limit: Option<u64>, asked: &Asked) -> Result<Budget, OverComm
             max_connections,
             store_files: DEFAULT_MAX_OPEN_FILES,
             values: values(max_connections, DEFAULT_MAX_OPEN_FILES),
+            partition_stores: None,
         });
     };
     let as_u64 = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
@@ -171,10 +189,17 @@ pub(crate) fn plan(limit: Option<u64>, asked: &Asked) -> Result<Budget, OverComm
         .flatten()
         .fold(0u64, |sum, n| sum.saturating_add(as_u64(*n)));
     let unset = as_u64(stores.iter().filter(|s| s.is_none()).count());
-    let rest = limit
+    let left = limit
         .saturating_sub(kept)
         .saturating_sub(set_files)
         .saturating_sub(as_u64(connections.unwrap_or(0)));
+    // The partition stores' part first: a quarter of what is left, in whole stores,
+    // at least one (so that a source can read at all).
+    let partition_stores = asked
+        .partition_stores
+        .then(|| (left / 4 / PER_PARTITION_STORE).max(1));
+    let partition_files = partition_stores.map_or(0, |n| n * PER_PARTITION_STORE);
+    let rest = left.saturating_sub(partition_files);
     let store_files = match (unset, connections) {
         (0, _) => as_u64(DEFAULT_MAX_OPEN_FILES),
         (n, Some(_)) => rest / n,
@@ -190,13 +215,14 @@ pub(crate) fn plan(limit: Option<u64>, asked: &Asked) -> Result<Budget, OverComm
     let all_files = set_files.saturating_add(unset * as_u64(store_files));
     let needed = kept
         .saturating_add(all_files)
+        .saturating_add(partition_files)
         .saturating_add(as_u64(max_connections));
     let values = values(max_connections, store_files);
     if needed > limit {
         let over = OverCommit {
             limit,
             values: values.clone(),
-            kept,
+            kept: kept.saturating_add(partition_files),
             needed,
         };
         if connections.is_some() || set_files > 0 {
@@ -210,6 +236,7 @@ pub(crate) fn plan(limit: Option<u64>, asked: &Asked) -> Result<Budget, OverComm
         max_connections,
         store_files,
         values,
+        partition_stores: partition_stores.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
     })
 }
 
@@ -263,6 +290,7 @@ mod tests {
             stores_from: "s.toml".into(),
             connections,
             connections_from: "s.toml".into(),
+            partition_stores: false,
         }
     }
 
@@ -310,7 +338,10 @@ mod tests {
         let e = plan(Some(1024), &asked(&[None, None], Some(1000))).unwrap_err();
         let said = e.to_string();
         assert!(said.contains("is 1024"), "{said}");
-        assert!(said.contains("max_connections 1000 (set in s.toml)"), "{said}");
+        assert!(
+            said.contains("max_connections 1000 (set in s.toml)"),
+            "{said}"
+        );
         assert!(plan(Some(1024), &asked(&[Some(500), Some(500)], None)).is_err());
         // Nothing set: planned anyway.
         assert!(plan(Some(100), &asked(&[None; 8], None)).is_ok());
@@ -361,6 +392,36 @@ mod tests {
             said.contains("max_connections 1 (unset: its share"),
             "{said}"
         );
+    }
+
+    /// Kafka partition stores used to be left out of the split, each keeping a quarter
+    /// of the limit (at most 256): a few partitions assigned over-committed it.
+    #[test]
+    fn kafka_partition_stores_take_a_quarter_of_what_is_left_in_whole_stores() {
+        let mut with_source = asked(&[None], None);
+        with_source.partition_stores = true;
+        let b = plan(Some(1024), &with_source).unwrap();
+        // 1024 - 64 - 40 = 920; a quarter, 230, is 3 stores of 72.
+        assert_eq!(b.partition_stores, Some(3), "{b:?}");
+        let spent = spent(&b, 1) + 3 * PER_PARTITION_STORE;
+        assert!(spent <= 1024, "{spent} {b:?}");
+        // At least one, even when the set values leave nothing.
+        let mut tight = asked(&[], None);
+        tight.partition_stores = true;
+        assert_eq!(plan(Some(100), &tight).unwrap().partition_stores, Some(1));
+        let mut big = asked(&[], None);
+        big.partition_stores = true;
+        assert_eq!(
+            plan(Some(65536), &big).unwrap().partition_stores,
+            Some(((65536 - 64) / 4 / PER_PARTITION_STORE) as usize)
+        );
+        assert_eq!(
+            plan(Some(1024), &asked(&[None], None))
+                .unwrap()
+                .partition_stores,
+            None
+        );
+        assert_eq!(plan(None, &with_source).unwrap().partition_stores, None);
     }
 
     #[test]

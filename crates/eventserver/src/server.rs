@@ -317,6 +317,7 @@ async fn start_inner(
         stores_from: config.source.clone(),
         connections: config.max_connections,
         connections_from: config.origin("max_connections"),
+        partition_stores: !config.sources.is_empty(),
     };
     let budget = crate::fd_budget::plan(crate::fd_budget::raise_open_file_limit(), &asked)?;
     for store in specs
@@ -478,6 +479,7 @@ async fn start_inner(
         &config.sources,
         &SourceContext {
             partition_stores: &partition_stores,
+            partition_slots: budget.partition_stores,
             destinations: &destinations,
             data_dir: &config.data_dir,
             dead_letter_dir: &config.dead_letter_dir(),
@@ -584,6 +586,7 @@ async fn start_inner(
         max_connections_from = %budget.connections_origin(),
         store_max_open_files = %budget.stores_said(),
         open_file_limit = budget.limit,
+        partition_stores_open_at_most = budget.partition_stores,
         max_connections_per_client = config.max_connections_per_client,
         header_read_timeout_ms = config.header_read_timeout.as_millis() as u64,
         idle_timeout_ms = config.idle_timeout.as_millis() as u64,

@@ -17,9 +17,7 @@ use tokio::io::AsyncReadExt;
 /// A connection from `from` to `to` that sends nothing.
 async fn idle_from(from: &str, to: std::net::SocketAddr) -> tokio::net::TcpStream {
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket
-        .bind(format!("{from}:0").parse().unwrap())
-        .unwrap();
+    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
     socket.connect(to).await.unwrap()
 }
 
@@ -57,6 +55,9 @@ async fn a_client_at_its_bound_has_its_next_connection_closed_and_others_are_ser
     // The two connections within the bound are still open.
     for hog in &mut hogs {
         let r = tokio::time::timeout(Duration::from_millis(200), hog.read(&mut buf)).await;
-        assert!(r.is_err(), "a connection within the bound was closed: {r:?}");
+        assert!(
+            r.is_err(),
+            "a connection within the bound was closed: {r:?}"
+        );
     }
 }

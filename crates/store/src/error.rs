@@ -231,7 +231,10 @@ mod tests {
         .to_string();
         let path = file.display().to_string();
         assert_eq!(said.matches(path.as_str()).count(), 1, "{said}");
-        assert!(said.starts_with(&format!("{path}: is a regular file")), "{said}");
+        assert!(
+            said.starts_with(&format!("{path}: is a regular file")),
+            "{said}"
+        );
         let other = StoreError::Io {
             path: file.clone(),
             source: io::Error::other("denied"),
