@@ -85,7 +85,7 @@ fn the_emptied_folder_left_is_named_in_the_plan() {
     }
     let first = &plan.partitions[0].folder;
     assert_eq!(plan.partitions.len(), 2, "{plan:?}");
-    assert_eq!(plan.folders_left, [first.clone()], "{plan:?}");
+    assert_eq!(plan.folders_left, std::slice::from_ref(first), "{plan:?}");
     let left = root.join(first);
     assert!(left.is_dir() && std::fs::read_dir(&left).unwrap().next().is_none());
     // The other day's folder went.
