@@ -130,17 +130,30 @@ impl Budget {
 #[derive(Debug, Error, PartialEq, Eq)]
 #[error(
     "the open-file limit (ulimit -n, also after raising the soft limit to the hard one) \
-     is {limit}, but {needed} are needed: {}, and {kept} kept for the server's own files, \
-     the stores' fsyncs ({RESERVE} + {PER_STORE} per store) and at least one Kafka \
-     partition store when a source is configured ({PER_PARTITION_STORE} each): raise the limit \
+     is {limit}, but {needed} are needed: {}, and {kept} kept for the server's own files \
+     and the stores' fsyncs ({RESERVE} + {PER_STORE} per store){}: raise the limit \
      (LimitNOFILE= in the systemd unit, ulimit -n) or lower the values set",
-    listed(values)
+    listed(values),
+    partition_part(*partition_files)
 )]
 pub struct OverCommit {
     limit: u64,
     values: Vec<Value>,
     kept: u64,
+    /// The Kafka partition stores' part (0: no source).
+    partition_files: u64,
     needed: u64,
+}
+
+/// `, and N for Kafka partition stores (...)` when there is such a part.
+fn partition_part(files: u64) -> String {
+    if files == 0 {
+        return String::new();
+    }
+    format!(
+        ", and {files} for Kafka partition stores ({} of {PER_PARTITION_STORE} each, at least one)",
+        files / PER_PARTITION_STORE
+    )
 }
 
 /// The budget for `limit` descriptors and what the config `asked`. Unset values share
@@ -222,7 +235,8 @@ pub(crate) fn plan(limit: Option<u64>, asked: &Asked) -> Result<Budget, OverComm
         let over = OverCommit {
             limit,
             values: values.clone(),
-            kept: kept.saturating_add(partition_files),
+            kept,
+            partition_files,
             needed,
         };
         if connections.is_some() || set_files > 0 {
@@ -380,6 +394,14 @@ mod tests {
             "{said}"
         );
         assert!(!said.contains("s.toml"), "{said}");
+        assert!(!said.contains("partition stores"), "{said}");
+        let mut with_source = from_env.clone();
+        with_source.partition_stores = true;
+        let said = plan(Some(1024), &with_source).unwrap_err().to_string();
+        assert!(
+            said.contains("and 72 for Kafka partition stores (1 of 72 each, at least one)"),
+            "{said}"
+        );
         assert!(
             said.contains(r#"max_open_files of store "s0" 1 (unset: its share"#),
             "{said}"
