@@ -27,6 +27,7 @@
 //! header_read_timeout_ms = 10000     # first request head (and each later one) must arrive within
 //! idle_timeout_ms = 60000            # keep-alive connections without a request are closed after
 //! max_connections = 512              # default: half the open-file limit, at most 10000
+//! max_connections_per_client = 64    # optional: connections one client address holds at once; beyond, closed at once
 //! listen_backlog = 1024              # connections queued by the kernel beyond max_connections
 //! max_streams = 128                  # /v1/stream followers at once (default: a quarter of the connection limit); 503 beyond
 //! max_tracked_nodes = 100000         # per-node statistics kept; the least recently stored node is forgotten beyond
@@ -370,6 +371,8 @@ struct RawServerConfig {
     #[serde(default)]
     max_connections: Option<usize>,
     #[serde(default)]
+    max_connections_per_client: Option<usize>,
+    #[serde(default)]
     listen_backlog: Option<u32>,
     #[serde(default)]
     max_streams: Option<usize>,
@@ -470,6 +473,10 @@ pub struct ServerConfig {
     /// (`RLIMIT_NOFILE`, docs/configuration.md "File descriptors"), at most
     /// [`DEFAULT_MAX_CONNECTIONS_CAP`].
     pub max_connections: Option<usize>,
+    /// Connections one client address may hold open at once; beyond it a new one is
+    /// closed at once after `accept` (`conn/per_client.rs`). `None`: no bound of its
+    /// own (clients behind a proxy share its address).
+    pub max_connections_per_client: Option<usize>,
     /// Connections the kernel queues for the server beyond those it holds (the
     /// `listen(2)` backlog, capped by the kernel's `net.core.somaxconn`).
     pub listen_backlog: u32,
@@ -550,6 +557,7 @@ impl ServerConfig {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_connections: None,
+            max_connections_per_client: None,
             listen_backlog: DEFAULT_LISTEN_BACKLOG,
             max_streams: None,
             max_tracked_nodes: crate::dedup::DEFAULT_MAX_NODES,
@@ -868,6 +876,7 @@ impl ServerConfig {
                 .map(Duration::from_millis)
                 .unwrap_or(d.idle_timeout),
             max_connections: raw.max_connections,
+            max_connections_per_client: raw.max_connections_per_client,
             listen_backlog: raw.listen_backlog.unwrap_or(d.listen_backlog),
             max_streams: raw.max_streams,
             max_tracked_nodes: raw.max_tracked_nodes.unwrap_or(d.max_tracked_nodes),
@@ -1006,6 +1015,11 @@ impl ServerConfig {
         if self.max_connections == Some(0) {
             return Err(ConfigCheckError::Zero {
                 key: "max_connections",
+            });
+        }
+        if self.max_connections_per_client == Some(0) {
+            return Err(ConfigCheckError::Zero {
+                key: "max_connections_per_client",
             });
         }
         if self.max_streams == Some(0) {

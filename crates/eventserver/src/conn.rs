@@ -40,6 +40,7 @@ use tokio::time::Instant;
 use tower::ServiceExt;
 
 mod explained;
+pub(crate) mod per_client;
 
 use crate::auth::ClientCert;
 use crate::config::ServerConfig;

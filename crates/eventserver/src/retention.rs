@@ -383,6 +383,8 @@ async fn prune(
             // each named in a warning, the prune's error follows.
             partitions_unremovable = p.plan.unremovable.len(),
             partitions_left = left.map_or(0, |l| l.partitions.len()),
+            // Emptied but not removable (a read-only parent): each named in a WARN.
+            empty_folders_left = p.plan.folders_left.len(),
             records_left = left.map_or(0, |l| l.records),
             archived = retention.archive.as_ref().map_or("", |a| a.url()),
             reason = %reason,

@@ -74,15 +74,10 @@ pub enum ServerError {
     #[error("rebuilding de-duplication from the store: {0}")]
     Dedup(#[source] StoreError),
     /// `max_connections` and the stores' `max_open_files` set in the config need more
-    /// file descriptors than the open-file limit allows.
-    #[error("{file}: {source}")]
-    FileBudget {
-        /// The config file.
-        file: String,
-        /// The numbers.
-        #[source]
-        source: crate::fd_budget::OverCommit,
-    },
+    /// file descriptors than the open-file limit allows (each value named with where
+    /// it was set: the file, or an environment variable).
+    #[error(transparent)]
+    FileBudget(#[from] crate::fd_budget::OverCommit),
     /// The address cannot be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -314,19 +309,17 @@ async fn start_inner(
     };
     // Connections and the stores' open files share one open-file limit: their defaults
     // are computed together, so that they add up to no more than it.
-    let budget = crate::fd_budget::plan(
-        crate::fd_budget::raise_open_file_limit(),
-        &specs
+    let asked = crate::fd_budget::Asked {
+        stores: specs
             .iter()
-            .filter_map(DestinationSpec::store_config)
-            .map(|c| c.max_open_files)
-            .collect::<Vec<_>>(),
-        config.max_connections,
-    )
-    .map_err(|source| ServerError::FileBudget {
-        file: config.source.clone(),
-        source,
-    })?;
+            .filter_map(|s| Some((s.name().to_owned(), s.store_config()?.max_open_files)))
+            .collect(),
+        stores_from: config.source.clone(),
+        connections: config.max_connections,
+        connections_from: config.origin("max_connections"),
+        partition_stores: !config.sources.is_empty(),
+    };
+    let budget = crate::fd_budget::plan(crate::fd_budget::raise_open_file_limit(), &asked)?;
     for store in specs
         .iter_mut()
         .filter_map(DestinationSpec::store_config_mut)
@@ -486,6 +479,7 @@ async fn start_inner(
         &config.sources,
         &SourceContext {
             partition_stores: &partition_stores,
+            partition_slots: budget.partition_stores,
             destinations: &destinations,
             data_dir: &config.data_dir,
             dead_letter_dir: &config.dead_letter_dir(),
@@ -590,8 +584,11 @@ async fn start_inner(
     tracing::info!(
         max_connections,
         max_streams,
-        store_max_open_files = budget.store_files,
+        max_connections_from = %budget.connections_origin(),
+        store_max_open_files = %budget.stores_said(),
         open_file_limit = budget.limit,
+        partition_stores_open_at_most = budget.partition_stores,
+        max_connections_per_client = config.max_connections_per_client,
         header_read_timeout_ms = config.header_read_timeout.as_millis() as u64,
         idle_timeout_ms = config.idle_timeout.as_millis() as u64,
         "connection limits"
@@ -604,6 +601,9 @@ async fn start_inner(
         stop_rx,
         ConnLimits::of(&config),
         max_connections,
+        config
+            .max_connections_per_client
+            .map(crate::conn::per_client::PerClient::new),
     ));
     Ok(RunningServer {
         local_addr,
@@ -667,6 +667,7 @@ async fn accept_loop(
     stop: watch::Receiver<bool>,
     limits: ConnLimits,
     max_connections: usize,
+    per_client: Option<Arc<crate::conn::per_client::PerClient>>,
 ) {
     let app = router(state, tls.is_some());
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -715,6 +716,15 @@ async fn accept_loop(
             },
             () = stopped() => break,
         };
+        // A client at its own bound: closed before anything of it is read, its
+        // permit back at once, so one client's idle connections leave the others room.
+        let slot = match &per_client {
+            None => None,
+            Some(per) => match per.take(peer.ip()) {
+                Some(slot) => Some(slot),
+                None => continue,
+            },
+        };
         let _ = stream.set_nodelay(true);
         let (app, builder, stop) = (app.clone(), builder.clone(), stop.clone());
         match &tls {
@@ -723,9 +733,10 @@ async fn accept_loop(
                     addr: peer,
                     cert: None,
                 };
-                tokio::spawn(crate::conn::serve(
-                    stream, remote, app, builder, limits, stop, permit,
-                ));
+                tokio::spawn(async move {
+                    crate::conn::serve(stream, remote, app, builder, limits, stop, permit).await;
+                    drop(slot);
+                });
             }
             Some(acceptor) => {
                 // The certificate in force when the connection arrived.
@@ -755,6 +766,7 @@ async fn accept_loop(
                         cert: crate::tls::client_cert(stream.get_ref().1),
                     };
                     crate::conn::serve(stream, remote, app, builder, limits, stop, permit).await;
+                    drop(slot);
                 });
             }
         }

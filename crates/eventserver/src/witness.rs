@@ -49,7 +49,7 @@ use crate::config::ServerConfig;
 #[derive(Debug, Error)]
 pub(crate) enum WitnessSetupError {
     /// The witness folder or its node id file cannot be read or written.
-    #[error("witnesses: {path}: {source}")]
+    #[error("witnesses: {}", auditrail_core::path_and_error(path, source))]
     Io {
         /// The file or folder.
         path: PathBuf,

@@ -67,6 +67,7 @@ mod server_nesting_limit_every_reader;
 mod server_node_table_forgets_the_least_recently_stored_node;
 mod server_numbers_kept_exactly;
 mod server_odd_names_stored_and_verified;
+mod server_one_clients_idle_connections_leave_the_others_room;
 mod server_overload_and_ack_timeout;
 mod server_partly_stored_batch_counts_its_stored_events_in_stats;
 mod server_partly_stored_batch_shows_its_stored_events_live;

@@ -91,7 +91,7 @@ pub use task::{CheckpointTask, Sealed};
 #[derive(Debug, thiserror::Error)]
 pub enum IntegrityError {
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{}", auditrail_core::path_and_error(path, source))]
     Io {
         /// The file or folder.
         path: PathBuf,

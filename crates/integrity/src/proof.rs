@@ -135,7 +135,7 @@ pub enum Bundle {
 #[derive(Debug, thiserror::Error)]
 pub enum ProveError {
     /// Reading the store or its log failed.
-    #[error("{path}: {source}")]
+    #[error("{}", auditrail_core::path_and_error(path, source))]
     Io {
         /// The file or folder.
         path: PathBuf,

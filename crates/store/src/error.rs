@@ -10,7 +10,7 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum StoreError {
     /// A file or folder could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{}", auditrail_core::path_and_error(path, source))]
     Io {
         /// The file or folder.
         path: PathBuf,
@@ -211,3 +211,34 @@ impl StoreError {
 }
 
 use auditrail_core::durable::is_disk_full;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The folder creation names the path in the way; the store's error adds it only
+    /// when its cause does not say it already (final62/04: the path three times).
+    #[test]
+    fn an_io_error_naming_its_path_already_says_it_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("store");
+        std::fs::write(&file, b"x\n").unwrap();
+        let source = auditrail_core::durable::create_dir_all(&file).unwrap_err();
+        let said = StoreError::Io {
+            path: file.clone(),
+            source,
+        }
+        .to_string();
+        let path = file.display().to_string();
+        assert_eq!(said.matches(path.as_str()).count(), 1, "{said}");
+        assert!(
+            said.starts_with(&format!("{path}: is a regular file")),
+            "{said}"
+        );
+        let other = StoreError::Io {
+            path: file.clone(),
+            source: io::Error::other("denied"),
+        };
+        assert_eq!(other.to_string(), format!("{path}: denied"));
+    }
+}

@@ -697,7 +697,7 @@ impl StoreHandle {
         let layout = self.with_writer(|w| w.prune_layout())?;
         // Without the writer: walks every folder and reads the chosen partitions.
         let candidates = crate::prune::candidates(self.root(), &layout, rule, only)?;
-        let Some((plan, recorded)) =
+        let Some((mut plan, recorded)) =
             self.with_writer(|w| w.prune_record(candidates, only.is_none(), record))?
         else {
             return Ok(None);
@@ -711,6 +711,7 @@ impl StoreHandle {
             // the plan: the pass's removals were counted and logged nowhere).
             let mut left: std::collections::HashSet<String> = Default::default();
             let mut failed = None;
+            let mut folders_left = Vec::new();
             let steps = crate::prune::removal_steps(&plan.partitions);
             for (i, step) in steps.iter().enumerate() {
                 // The writer was released after the step before: a batch woken by
@@ -718,7 +719,7 @@ impl StoreHandle {
                 // would otherwise take it back at once, every step).
                 std::thread::sleep(HAND_OFF);
                 let removed = self.with_writer(|w| {
-                    Ok(w.prune_remove(step).map_err(|n| {
+                    Ok(w.prune_remove(step, &mut folders_left).map_err(|n| {
                         left.extend(n.files);
                         n.first
                     }))
@@ -741,6 +742,7 @@ impl StoreHandle {
                     }
                 }
             }
+            plan.folders_left = folders_left;
             if let Some(e) = failed {
                 return Err(crate::prune::removal_failed(plan, &left, e));
             }
@@ -913,3 +915,7 @@ mod prune_leaves_out_a_partition_it_cannot_remove_tests;
 #[cfg(test)]
 #[path = "prune_leaves_out_an_immutable_file_tests.rs"]
 mod prune_leaves_out_an_immutable_file_tests;
+
+#[cfg(test)]
+#[path = "prune_says_an_emptied_folder_it_cannot_remove_tests.rs"]
+mod prune_says_an_emptied_folder_it_cannot_remove_tests;

@@ -228,6 +228,10 @@ pub struct PrunePlan {
     /// prune (set once the plan is about to be recorded; `None` on a dry run), which
     /// its deletion line signs.
     pub deleted_seqs: Option<crate::deleted_seqs::Listed>,
+    /// Folders the removal left empty but could not remove (their parent refused it:
+    /// read-only, immutable), relative to the store root, `/`-separated; each was
+    /// said in a WARN. Their records are deleted (not part of the signed line).
+    pub folders_left: Vec<String>,
 }
 
 /// Why a prune did not complete.
@@ -763,6 +767,7 @@ pub(crate) fn assemble(
         nodes: deleted,
         first_kept: floor,
         deleted_seqs: None,
+        folders_left: Vec::new(),
     }))
 }
 
@@ -994,7 +999,16 @@ pub(crate) fn removal_steps(partitions: &[PrunedPartition]) -> Vec<&[PrunedParti
 /// the plan on disk, pass after pass, each of them deleted in the signed log and still
 /// answered by queries (tryout60/04). The error names every file left, so that the
 /// pass reports what it did remove ([`PruneError::Removal`]).
-pub(crate) fn remove(root: &Path, partitions: &[PrunedPartition]) -> Result<(), NotRemoved> {
+///
+/// A folder left empty that cannot be removed (its parent made read-only or immutable)
+/// is said in a WARN naming it and added to `folders_left` (relative, `/`-separated):
+/// its records are gone and `verify` passes, but an empty hour folder left without a
+/// word looked like a partition the prune missed.
+pub(crate) fn remove(
+    root: &Path,
+    partitions: &[PrunedPartition],
+    folders_left: &mut Vec<String>,
+) -> Result<(), NotRemoved> {
     let mut to_sync: HashMap<PathBuf, ()> = HashMap::new();
     let mut failed: Option<NotRemoved> = None;
     for p in partitions {
@@ -1026,7 +1040,18 @@ pub(crate) fn remove(root: &Path, partitions: &[PrunedPartition]) -> Result<(), 
                 Ok(()) => {
                     to_sync.remove(&at);
                 }
-                Err(_) => break,
+                Err(e) => {
+                    // Not empty (or gone): kept, as it should be. Empty and still
+                    // there: the removal itself was refused.
+                    if is_empty_folder(&at) {
+                        let rel = relative_folder(root, &at);
+                        tracing::warn!(folder = %at.display(), error = %e, "a pruned partition's folder is empty but cannot be removed (its parent folder refuses it: read-only or immutable); its records are deleted and recorded, the empty folder is left: remove it by hand once its parent is writable");
+                        if !folders_left.contains(&rel) {
+                            folders_left.push(rel);
+                        }
+                    }
+                    break;
+                }
             }
             match at.parent() {
                 Some(parent) => {
@@ -1050,6 +1075,20 @@ pub(crate) fn remove(root: &Path, partitions: &[PrunedPartition]) -> Result<(), 
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+/// Whether `dir` is a folder with no entry.
+fn is_empty_folder(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none())
+}
+
+/// `dir` relative to `root`, `/`-separated (as [`PrunedPartition::folder`]).
+fn relative_folder(root: &Path, dir: &Path) -> String {
+    let rel = dir.strip_prefix(root).unwrap_or(dir);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The segment files a removal step could not remove (relative paths), and the

@@ -44,9 +44,12 @@ fn a_late_event_written_between_the_record_and_the_removal_stays() {
     t.send_blocking(&[event("generic", None, "2026-01-01T10:30:00.000Z", 3)])
         .unwrap();
     for step in removal_steps(&plan.partitions) {
-        h.with_writer(|w| w.prune_remove(step).map_err(|n| n.first.into()))
-            .map_err(|e: crate::prune::PruneError<Infallible>| e.to_string())
-            .unwrap();
+        h.with_writer(|w| {
+            w.prune_remove(step, &mut Vec::new())
+                .map_err(|n| n.first.into())
+        })
+        .map_err(|e: crate::prune::PruneError<Infallible>| e.to_string())
+        .unwrap();
     }
 
     assert!(!old_segment.exists(), "the recorded segment is removed");

@@ -39,7 +39,7 @@ const ROUND_BYTES: u64 = 256 << 10;
 
 /// A reserve could not be made or removed.
 #[derive(Debug, thiserror::Error)]
-#[error("{path}: {source}")]
+#[error("{}", auditrail_core::path_and_error(path, source))]
 pub struct ReserveError {
     /// The reserve file (or its temporary file).
     pub path: PathBuf,

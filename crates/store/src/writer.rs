@@ -1349,15 +1349,17 @@ impl Writer {
     }
 
     /// Removes recorded partitions' files and the folders left empty (one removal step
-    /// of a prune, see [`crate::prune::removal_steps`]). Batches may have been written
+    /// of a prune, see [`crate::prune::removal_steps`]; empty folders it cannot remove
+    /// are added to `folders_left`). Batches may have been written
     /// since the partitions were recorded: a late event for one of them is in a segment
     /// of its own (see [`prune_record`](Self::prune_record)), which stays, and so does
     /// its folder.
     pub(crate) fn prune_remove(
         &mut self,
         partitions: &[crate::prune::PrunedPartition],
+        folders_left: &mut Vec<String>,
     ) -> Result<(), crate::prune::NotRemoved> {
-        let removed = crate::prune::remove(&self.root, partitions);
+        let removed = crate::prune::remove(&self.root, partitions, folders_left);
         // Folders may be gone: made again when a batch needs them.
         self.known_dirs.clear();
         self.dirty_dirs.retain(|d| d.is_dir());

@@ -232,6 +232,13 @@ fn describe_pass(path: &std::path::Path, p: &auditrail_integrity::Pruned) -> any
             )?;
         }
     }
+    if !p.plan.folders_left.is_empty() {
+        outln!(
+            "  {} emptied folders could not be removed (their parent refuses it: read-only or immutable); their records are deleted, remove them by hand: {}",
+            p.plan.folders_left.len(),
+            p.plan.folders_left.join(", ")
+        )?;
+    }
     if let Some(a) = p
         .checkpoint
         .as_ref()

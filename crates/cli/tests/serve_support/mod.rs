@@ -44,6 +44,17 @@ pub(crate) fn start_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) ->
     )
 }
 
+/// [`start`] under an open-file limit of `limit` (soft and hard, through `prlimit`:
+/// the server raises its soft limit to the hard one, so both are set).
+pub(crate) fn start_with_open_file_limit(dir: &Path, limit: u64, args: &[&str]) -> ServerProc {
+    let mut cmd = Command::new("prlimit");
+    cmd.arg(format!("--nofile={limit}:{limit}"))
+        .arg(env!("CARGO_BIN_EXE_auditrail"));
+    let mut all = vec!["--listen", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    launch(cmd, dir, &all, &[])
+}
+
 /// Starts `auditrail serve ARGS` in `dir` on `port`, a port the test named to others
 /// before the server starts (a config pointing at it): no `--listen`, the server takes
 /// the port's socket (LISTEN_FDS), so nothing else can take the port in between.

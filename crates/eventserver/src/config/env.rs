@@ -83,6 +83,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("header_read_timeout_ms", Kind::Integer),
     ("idle_timeout_ms", Kind::Integer),
     ("max_connections", Kind::Integer),
+    ("max_connections_per_client", Kind::Integer),
     ("listen_backlog", Kind::Integer),
     ("max_streams", Kind::Integer),
     ("max_tracked_nodes", Kind::Integer),

@@ -25,6 +25,8 @@ mod refused;
 #[cfg(feature = "kafka")]
 mod reread;
 mod retained;
+#[cfg(feature = "kafka")]
+mod slots;
 mod waiting;
 
 use std::path::Path;
@@ -108,6 +110,10 @@ pub(crate) struct SourceContext<'a> {
     /// (the server's retention loop prunes them).
     #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
     pub partition_stores: &'a Arc<PartitionStores>,
+    /// How many partition stores may be open at once, over every source (their share
+    /// of the open-file budget; `None`: no bound).
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
+    pub partition_slots: Option<usize>,
 }
 
 /// The running sources of a server.
@@ -126,8 +132,14 @@ impl Sources {
         ctx: &SourceContext<'_>,
     ) -> Result<Sources, SourceError> {
         let mut sources = Sources::default();
+        // One bound over every source: they share the budget's part.
+        #[cfg(feature = "kafka")]
+        let slots = slots::PartitionSlots::new(ctx.partition_slots);
         for (index, config) in configs.iter().enumerate() {
             let SourceConfig::Kafka(k) = config;
+            #[cfg(feature = "kafka")]
+            sources.start_kafka(index, k, ctx, &slots)?;
+            #[cfg(not(feature = "kafka"))]
             sources.start_kafka(index, k, ctx)?;
         }
         Ok(sources)
@@ -141,7 +153,7 @@ impl Sources {
         ctx: &SourceContext<'_>,
     ) -> Result<(), SourceError> {
         let _ = (ctx.dispatcher, ctx.ack_timeout);
-        let _ = (ctx.max_timestamp_ahead, &ctx.timeline);
+        let _ = (ctx.max_timestamp_ahead, &ctx.timeline, ctx.partition_slots);
         let _ = (
             ctx.data_dir,
             ctx.dead_letter_dir,
@@ -161,6 +173,7 @@ impl Sources {
         index: usize,
         config: &KafkaSourceConfig,
         ctx: &SourceContext<'_>,
+        slots: &slots::PartitionSlots,
     ) -> Result<(), SourceError> {
         let store_root = ctx.data_dir.join(&config.store_root);
         // Durably, as every store folder: the store's files hang from it.
@@ -175,7 +188,11 @@ impl Sources {
         let store_root = std::fs::canonicalize(&store_root).unwrap_or(store_root);
         let env = partition::StoreEnv {
             source: config.name.clone(),
-            store_config: config.partition_store(&store_root),
+            store_config: auditrail_store::StoreConfig {
+                max_open_files: slots.files_each(),
+                ..config.partition_store(&store_root)
+            },
+            slots: slots.clone(),
             partition_stores: ctx.partition_stores.clone(),
             store_root,
             signer: ctx.signer.clone(),

@@ -35,7 +35,7 @@ pub(crate) struct Owner {
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum OwnerError {
     /// The file cannot be read or written.
-    #[error("owner file {path}: {source}")]
+    #[error("owner file {}", auditrail_core::path_and_error(path, source))]
     Io {
         /// The file.
         path: PathBuf,

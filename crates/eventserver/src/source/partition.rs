@@ -65,6 +65,9 @@ pub(crate) struct StoreEnv {
     /// The config each partition store is opened with, at its own path: a store's
     /// defaults and the source's `retention` / `retention_max_bytes`.
     pub store_config: StoreConfig,
+    /// The places for open partition stores (the open-file budget's share): an open
+    /// takes one or waits, [`PartitionError::NoSlot`].
+    pub slots: super::slots::PartitionSlots,
     /// Where a partition store is listed while open: `/v1/checkpoints` shows it, and
     /// the server's retention loop prunes it when it has a retention (see
     /// [`super::retained`]).
@@ -119,7 +122,7 @@ pub(crate) enum PartitionError {
         path: PathBuf,
     },
     /// The store cannot be opened or read.
-    #[error("partition store {path}: {source}")]
+    #[error("partition store {}", auditrail_core::path_and_error(path, source))]
     Store {
         /// The store.
         path: PathBuf,
@@ -128,13 +131,22 @@ pub(crate) enum PartitionError {
         source: StoreError,
     },
     /// The store's tamper evidence refuses it (see `auditrail verify`).
-    #[error("partition store {path}: {source}")]
+    #[error("partition store {}", auditrail_core::path_and_error(path, source))]
     Integrity {
         /// The store.
         path: PathBuf,
         /// Why.
         #[source]
         source: IntegrityError,
+    },
+    /// Every open partition store's place of the open-file budget is taken.
+    #[error("partition store {path} {source}")]
+    NoSlot {
+        /// The store.
+        path: PathBuf,
+        /// The bound.
+        #[source]
+        source: super::slots::NoSlot,
     },
     /// The owner file cannot be read or written.
     #[error(transparent)]
@@ -175,7 +187,7 @@ pub(crate) enum PartitionError {
     Destinations(#[source] super::handed::HandError),
     /// Invalid records, or events the store refused for good, could not be
     /// dead-lettered (so their offsets are not passed).
-    #[error("dead-letter file {path}: {source}")]
+    #[error("dead-letter file {}", auditrail_core::path_and_error(path, source))]
     DeadLetter {
         /// The file.
         path: PathBuf,
@@ -282,6 +294,9 @@ pub(crate) struct PartitionStore {
     /// The events handed to the server's destinations whose answer is still awaited:
     /// an attempt after a failed one waits for them rather than hand them again.
     handed: Handed,
+    /// Its place of the open-file budget: last, so given back once the store's files
+    /// are closed.
+    _slot: super::slots::Slot,
 }
 
 /// Why a record is not stored (the write's loop).
@@ -373,6 +388,11 @@ impl PartitionStore {
             path: path.clone(),
             source,
         };
+        // Its place of the budget first: nothing is opened without one.
+        let slot = env.slots.take().map_err(|source| PartitionError::NoSlot {
+            path: path.clone(),
+            source,
+        })?;
         let target_name = format!("{}:{topic}/{partition}", env.source);
         let config = StoreConfig {
             path: path.clone().into(),
@@ -514,6 +534,7 @@ impl PartitionStore {
             refused_past,
             settled_to: 0,
             handed: Handed::default(),
+            _slot: slot,
         })
     }
 
@@ -1231,6 +1252,7 @@ mod tests {
         let env = StoreEnv {
             source: "kafka".into(),
             store_config: StoreConfig::new(dir.path().join("partitions")),
+            slots: super::super::slots::PartitionSlots::new(None),
             partition_stores: Default::default(),
             store_root: dir.path().join("partitions"),
             signer: Arc::new(Signer::load_or_create(&data).unwrap()),

@@ -53,7 +53,10 @@ struct Entry {
 
 /// Why the file cannot be read or written.
 #[derive(Debug, thiserror::Error)]
-#[error("refused records file {path}: {source}")]
+#[error(
+    "refused records file {}",
+    auditrail_core::path_and_error(path, source)
+)]
 pub(crate) struct RefusedError {
     /// The file.
     path: PathBuf,

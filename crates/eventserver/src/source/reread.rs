@@ -55,7 +55,7 @@ pub(crate) struct Marker {
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum RereadError {
     /// The file cannot be read, written or removed.
-    #[error("re-read marker {path}: {source}")]
+    #[error("re-read marker {}", auditrail_core::path_and_error(path, source))]
     Io {
         /// The file.
         path: PathBuf,
