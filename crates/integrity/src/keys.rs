@@ -45,8 +45,12 @@ fn read_key_file(path: &Path) -> Result<String, IntegrityError> {
 /// pipe (`<(...)`), bounded like [`read_key_file`]
 /// ([`auditrail_core::regular_file::read_given`]), as UTF-8.
 fn read_given_key_file(path: &Path) -> Result<String, IntegrityError> {
-    let bytes = auditrail_core::regular_file::read_given(path, MAX_KEY_FILE_BYTES)
-        .map_err(|e| IntegrityError::io(path, e))?;
+    let bytes = auditrail_core::regular_file::read_given(
+        path,
+        MAX_KEY_FILE_BYTES,
+        auditrail_core::regular_file::Reading::Start,
+    )
+    .map_err(|e| IntegrityError::io(path, e))?;
     key_text(path, bytes)
 }
 
