@@ -34,7 +34,10 @@ fn a_file_cut_to_nothing_while_read_names_the_first_line_not_read() {
     for said in [
         // Where the read ended: the bytes already in the read buffer were read too,
         // which may end inside a line (then not sent).
-        format!("reading stopped at line {next} (the input was cut at byte "),
+        format!(
+            "reading stopped at line {next} (the file on stdin ({}) was cut at byte ",
+            std::fs::canonicalize(held.input()).unwrap().display()
+        ),
         format!(" while read: it held {total} bytes when `send` started"),
         format!("line {next} starts at byte {at}"),
         format!("line {next} and the lines after it were not read, nor sent"),
