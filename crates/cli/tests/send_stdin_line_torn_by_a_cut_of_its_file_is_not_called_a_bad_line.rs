@@ -26,6 +26,8 @@ fn a_line_torn_by_a_cut_is_named_as_the_first_line_not_read_not_as_a_bad_line() 
         .unwrap()
         .set_len(cut)
         .unwrap();
+    // As stderr names it: the path fd 0 has (links resolved).
+    let input = std::fs::canonicalize(held.input()).unwrap();
     let (code, summary, stderr, node) = held.release();
     assert_eq!(summary["sent"], TORN - 1, "{summary}\n{stderr}");
     assert_eq!(summary["acknowledged"], TORN - 1, "{summary}\n{stderr}");
@@ -34,7 +36,7 @@ fn a_line_torn_by_a_cut_is_named_as_the_first_line_not_read_not_as_a_bad_line() 
     for said in [
         format!(
             "reading stopped at line {TORN} (the file on stdin ({}) was cut at byte {cut} while read",
-            std::fs::canonicalize(held.input()).unwrap().display()
+            input.display()
         ),
         format!("line {TORN} starts at byte {at} and only its first 10 bytes were there"),
         format!("send them from line {TORN} on"),
