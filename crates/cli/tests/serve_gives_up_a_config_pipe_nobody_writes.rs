@@ -16,10 +16,16 @@ fn a_start_on_a_config_fifo_nobody_writes_fails_after_the_bounded_wait_naming_it
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("server.toml");
     make_fifo(&config);
-    let args = ["serve", "--listen", "127.0.0.1:0", "--config", "server.toml"];
+    let args = [
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        "server.toml",
+    ];
     // Without the fix: still waiting after 60 s.
-    let out = common::run_within(dir.path(), &args, &[], Duration::from_secs(60))
-        .unwrap_or_else(|out| {
+    let out =
+        common::run_within(dir.path(), &args, &[], Duration::from_secs(60)).unwrap_or_else(|out| {
             panic!(
                 "`serve` still waited on the FIFO after 60 s: {}",
                 String::from_utf8_lossy(&out.stderr)

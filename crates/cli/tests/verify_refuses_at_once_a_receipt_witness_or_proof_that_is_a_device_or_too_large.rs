@@ -59,7 +59,11 @@ fn verify_refuses_a_receipt_witness_or_proof_file_linked_to_a_device_or_too_larg
     // One byte past each bound (a sparse file: no disk is used).
     std::fs::remove_file(&file).unwrap();
     let [receipt, witness, proof] = commands(dir, path);
-    for (args, limit) in [(receipt, 1u64 << 30), (witness, 1 << 30), (proof, 128 << 20)] {
+    for (args, limit) in [
+        (receipt, 1u64 << 30),
+        (witness, 1 << 30),
+        (proof, 128 << 20),
+    ] {
         std::fs::File::create(&file)
             .unwrap()
             .set_len(limit + 1)

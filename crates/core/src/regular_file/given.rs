@@ -265,11 +265,17 @@ mod tests {
         let e = read_given(&fifo, 1024, Reading::Again).unwrap_err();
         let inner = e.get_ref().unwrap().downcast_ref::<PipeNotReread>();
         assert_eq!(inner.unwrap().path, fifo, "{e}");
-        assert!(e.to_string().starts_with("is a pipe, which cannot be read a second time"));
+        assert!(e
+            .to_string()
+            .starts_with("is a pipe, which cannot be read a second time"));
 
         let e = pipe::read(&fifo, 1024, Duration::from_millis(200)).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::TimedOut);
-        let inner = e.get_ref().unwrap().downcast_ref::<PipeNotWritten>().unwrap();
+        let inner = e
+            .get_ref()
+            .unwrap()
+            .downcast_ref::<PipeNotWritten>()
+            .unwrap();
         assert_eq!((inner.path.as_path(), inner.read), (fifo.as_path(), 0));
     }
 }
