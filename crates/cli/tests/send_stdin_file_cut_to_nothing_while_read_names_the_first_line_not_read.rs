@@ -22,6 +22,8 @@ fn a_file_cut_to_nothing_while_read_names_the_first_line_not_read() {
         .unwrap()
         .set_len(0)
         .unwrap();
+    // As stderr names it: the path fd 0 has (links resolved).
+    let input = std::fs::canonicalize(held.input()).unwrap();
     let (code, summary, stderr, node) = held.release();
     let sent = summary["sent"].as_u64().unwrap();
     assert!(sent > 0 && sent < LINES as u64, "{summary}\n{stderr}");
@@ -34,7 +36,10 @@ fn a_file_cut_to_nothing_while_read_names_the_first_line_not_read() {
     for said in [
         // Where the read ended: the bytes already in the read buffer were read too,
         // which may end inside a line (then not sent).
-        format!("reading stopped at line {next} (the input was cut at byte "),
+        format!(
+            "reading stopped at line {next} (the file on stdin ({}) was cut at byte ",
+            input.display()
+        ),
         format!(" while read: it held {total} bytes when `send` started"),
         format!("line {next} starts at byte {at}"),
         format!("line {next} and the lines after it were not read, nor sent"),

@@ -305,9 +305,11 @@ impl NodeConfig {
     /// the working directory.
     pub fn load(path: &Path, registry: &Registry) -> Result<NodeConfig, ConfigError> {
         let file = path.display().to_string();
-        let text = read_config_file(path).map_err(|e| ConfigError::File {
-            file: file.clone(),
-            message: format!("cannot read: {e}"),
+        let text = read_config_file(path, crate::regular_file::Reading::Start).map_err(|e| {
+            ConfigError::File {
+                file: file.clone(),
+                message: format!("cannot read: {e}"),
+            }
         })?;
         let folder = relative::config_folder(path).map_err(|e| ConfigError::File {
             file: file.clone(),

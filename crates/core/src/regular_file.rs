@@ -21,8 +21,9 @@
 //!
 //! Not for files a user names on the command line (`--config`, `--public-key`): a
 //! process substitution `<(...)` is a pipe there, and legitimate; those are read with
-//! [`read_given`] (a regular file or a pipe, bounded; a device or socket refused). On platforms other
-//! than Unix files are opened as before.
+//! [`read_given`] (a regular file or a pipe, bounded in size and, for a pipe, in time;
+//! a device or socket refused; a pipe refused when read again at a reload). On platforms
+//! other than Unix files are opened as before.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
@@ -31,7 +32,7 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 mod given;
-pub use given::read_given;
+pub use given::{read_given, PipeNotReread, PipeNotWritten, Reading, PIPE_WAIT};
 
 /// What a path holds instead of a regular file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

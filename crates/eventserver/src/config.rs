@@ -85,6 +85,8 @@ use auditrail_core::config::relative::{config_folder, left_in_working_directory,
 use auditrail_core::config::{parse_target_in, ConfigPath, TargetSpec};
 use auditrail_core::limits::{self, DurationBound, Unit};
 use auditrail_core::object_only::{self, ObjectOnly};
+/// When the config file is read ([`ServerConfig::load_with_data_dir`]).
+pub use auditrail_core::regular_file::Reading;
 use auditrail_core::{NodeId, Registry, RoutingKey, Section, Selection, Topic};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -608,19 +610,22 @@ impl ServerConfig {
         K: AsRef<std::ffi::OsStr>,
         V: AsRef<std::ffi::OsStr>,
     {
-        ServerConfig::load_with_data_dir(path, registry, env, None)
+        ServerConfig::load_with_data_dir(path, registry, env, None, Reading::Start)
     }
 
     /// [`ServerConfig::load_with_env`], with the data folder given on the command line
     /// (`serve --data-dir`): it wins over the file and the environment, stays relative to
     /// the working directory, and the file's own `data_dir` is then not looked at (a
     /// data folder left in the working directory by a version that took the file's
-    /// `data_dir` there is not a reason to refuse).
+    /// `data_dir` there is not a reason to refuse). `reading`: at a start, a pipe at
+    /// `path` (`--config <(...)`) is read, for a bounded time; read again (a SIGHUP
+    /// reload), it is refused at once ([`auditrail_core::regular_file::read_given`]).
     pub fn load_with_data_dir<I, K, V>(
         path: Option<&Path>,
         registry: &Registry,
         env: I,
         data_dir: Option<&Path>,
+        reading: Reading,
     ) -> Result<ServerConfig, ServerConfigError>
     where
         I: IntoIterator<Item = (K, V)>,
@@ -637,7 +642,7 @@ impl ServerConfig {
             return Ok(config);
         };
         let file = path.display().to_string();
-        let text = auditrail_core::config::read_config_file(path).map_err(|source| {
+        let text = auditrail_core::config::read_config_file(path, reading).map_err(|source| {
             ServerConfigError::Read {
                 file: file.clone(),
                 source,

@@ -36,7 +36,14 @@ fn a_data_dir_given_on_the_command_line_is_taken_without_looking_at_the_working_
     );
 
     let given = root.join("var/data");
-    let c = ServerConfig::load_with_data_dir(Some(&file), &registry, no_env, Some(&given)).unwrap();
+    let c = ServerConfig::load_with_data_dir(
+        Some(&file),
+        &registry,
+        no_env,
+        Some(&given),
+        auditrail_core::regular_file::Reading::Start,
+    )
+    .unwrap();
     assert_eq!(c.data_dir, given);
     assert_eq!(c.store_paths(), [given.join("store")]);
 }

@@ -42,12 +42,9 @@ fn read_key_file(path: &Path) -> Result<String, IntegrityError> {
 }
 
 /// A key file a user names (`--public-key`, `keys public --key`): a regular file or a
-/// pipe (`<(...)`), bounded like [`read_key_file`]
-/// ([`auditrail_core::regular_file::read_given`]), as UTF-8.
+/// pipe (`<(...)`), bounded like [`read_key_file`] ([`crate::read_given_text`]).
 fn read_given_key_file(path: &Path) -> Result<String, IntegrityError> {
-    let bytes = auditrail_core::regular_file::read_given(path, MAX_KEY_FILE_BYTES)
-        .map_err(|e| IntegrityError::io(path, e))?;
-    key_text(path, bytes)
+    crate::given::read_given_text(path, MAX_KEY_FILE_BYTES)
 }
 
 fn key_text(path: &Path, bytes: Vec<u8>) -> Result<String, IntegrityError> {

@@ -47,6 +47,7 @@ pub mod checkpoint;
 pub mod checkpointer;
 mod data_dir_lock;
 pub mod forward;
+mod given;
 mod guard;
 pub mod high_water;
 pub mod key_leftovers;
@@ -77,6 +78,9 @@ pub use checkpoint::{
 };
 pub use checkpointer::{CheckpointPolicy, Checkpointer};
 pub use data_dir_lock::{DataDirLock, DataDirLockError, LOCK_FILE};
+pub use given::{
+    read_given_text, MAX_PROOF_BUNDLE_BYTES, MAX_RECEIPT_FILE_BYTES, MAX_WITNESS_FILE_BYTES,
+};
 pub use guard::store_key_chain;
 pub use high_water::{
     Acceptance, HighWaterMark, HighWaterMarks, MarkLineError, MarkState, StoreName,

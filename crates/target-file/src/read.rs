@@ -382,10 +382,13 @@ fn starts_like_an_audit_line(path: &Path) -> Result<bool, ReadError> {
         source,
     };
     let mut head = Vec::new();
-    match fs::File::open(path) {
+    // Regular files only, never waited on: a FIFO or a device in the folder is no
+    // audit file (and `/dev/zero` is not read).
+    match auditrail_core::regular_file::open(fs::OpenOptions::new().read(true), path) {
         Ok(f) => f.take(SNIFF_BYTES).read_to_end(&mut head).map_err(io_err)?,
         // Removed since the folder was listed: nothing of it to read.
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) if auditrail_core::regular_file::is_not_regular(&e) => return Ok(false),
         Err(e) => return Err(io_err(e)),
     };
     let start = head.iter().position(|b| !b.is_ascii_whitespace());
@@ -398,8 +401,10 @@ fn starts_like_an_audit_line(path: &Path) -> Result<bool, ReadError> {
     Ok(rest[..n] == LINE_START[..n])
 }
 
+/// Reads the audit file at `path` into `out`: a regular file only, refused at once
+/// otherwise (a FIFO would hold the read for ever, `/dev/zero` take the memory).
 fn read_into(path: &Path, out: &mut ReadOutcome) -> Result<(), ReadError> {
-    let bytes = fs::read(path).map_err(|source| ReadError::Io {
+    let bytes = auditrail_core::regular_file::read(path).map_err(|source| ReadError::Io {
         path: path.to_path_buf(),
         source,
     })?;
@@ -691,6 +696,36 @@ mod tests {
         format!(
             "{{\"severity\":\"INFO\",\"logger\":\"audit.generic\",\"id\":\"01936f6e-1b2c-7d3e-8f40-{seq:012x}\",\"timestamp\":\"2026-11-25T16:55:49.123Z\",\"topic\":\"generic\",\"node\":\"n\",\"seq\":{seq},\"message\":{{\"msgType\":\"login\"}}}}\n"
         )
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_or_a_device_given_as_an_audit_file_is_refused_at_once_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("audit.log");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        // Without the fix: the open waits for a writer for ever.
+        for path in [fifo.as_path(), Path::new("/dev/zero")] {
+            match read_audit_file(path) {
+                Err(ReadError::Io { path: at, source }) => {
+                    assert_eq!(at, path);
+                    assert!(
+                        auditrail_core::regular_file::is_not_regular(&source),
+                        "{source}"
+                    );
+                }
+                other => panic!("{path:?}: {other:?}"),
+            }
+        }
+        // In a folder, it is no audit file: not read.
+        assert!(!starts_like_an_audit_line(&fifo).unwrap());
     }
 
     #[test]

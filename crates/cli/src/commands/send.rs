@@ -362,11 +362,12 @@ impl Short {
              rotated copy: `tail -n +{line} COPY`, the same as `tail -c +{} COPY`)",
             at + 1
         ));
+        // Named by its path: the operator's next command (`tail -n +N FILE`) needs it.
+        let file = match input::stdin_path() {
+            Some(path) => format!("the file on stdin ({})", path.display()),
+            None => "the file on stdin".to_string(),
+        };
         if let ShortWhy::Rewritten(region) = why {
-            let file = match input::stdin_path() {
-                Some(path) => format!("the file on stdin ({})", path.display()),
-                None => "the file on stdin".to_string(),
-            };
             let differs = match region {
                 Region::Head { bytes } => {
                     format!(
@@ -412,7 +413,7 @@ impl Short {
         };
         Cut {
             why: format!(
-                "the input was cut at byte {ended} while read: it held {len} bytes when `send` \
+                "{file} was cut at byte {ended} while read: it held {len} bytes when `send` \
                  started (truncated or rewritten in place, as a log rotation's `copytruncate` \
                  does){torn}"
             ),

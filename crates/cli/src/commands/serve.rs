@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use auditrail_eventserver::config::ServerConfig;
+use auditrail_eventserver::config::{Reading, ServerConfig};
 
 use super::LogFilter;
 
@@ -37,14 +37,19 @@ pub(crate) struct Args {
 
 impl Args {
     /// The config file (or the defaults), with the environment's `AUDITRAIL_` overrides,
-    /// then the command line's: what the server starts with, and what a SIGHUP reads
-    /// again.
-    fn config(&self, registry: &auditrail::Registry) -> anyhow::Result<ServerConfig> {
+    /// then the command line's: what the server starts with ([`Reading::Start`]), and
+    /// what a SIGHUP reads again ([`Reading::Again`]: a pipe is then refused at once).
+    fn config(
+        &self,
+        registry: &auditrail::Registry,
+        reading: Reading,
+    ) -> anyhow::Result<ServerConfig> {
         let mut config = ServerConfig::load_with_data_dir(
             self.config.as_deref(),
             registry,
             std::env::vars_os(),
             self.data_dir.as_deref(),
+            reading,
         )?;
         if let Some(listen) = self.listen {
             config.listen = listen;
@@ -90,7 +95,7 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
         reload::Hangups::listen()
     };
     let registry = super::server_config::registry()?;
-    let mut config = args.config(&registry)?;
+    let mut config = args.config(&registry, Reading::Start)?;
     config.queries.worker = Some(query_worker()?);
     let log = reload::LogLevel::new(log_filter);
     log.apply(config.log_level.as_deref())

@@ -97,8 +97,10 @@ impl verify::Progress for Bar {
 
 /// `--proof`: checks a bundle with the trusted key; exit 1 naming what failed.
 fn check_proof(path: &std::path::Path, key: &PublicKey, json: bool) -> anyhow::Result<ExitCode> {
+    // An operator's file: a regular file or a pipe, bounded (a device or a FIFO nobody
+    // writes never holds the command).
     let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        auditrail_integrity::read_given_text(path, auditrail_integrity::MAX_PROOF_BUNDLE_BYTES)?;
     let result = Bundle::parse(&text).and_then(|b| b.verify(key));
     let (ok, message) = match &result {
         Ok(what) => (true, what.clone()),

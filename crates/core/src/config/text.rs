@@ -11,6 +11,8 @@ use std::path::Path;
 use serde_json::Value;
 use thiserror::Error;
 
+use crate::regular_file::Reading;
+
 /// The most bytes a config file (a node's, the event server's) may hold: 4 MiB, far
 /// more than any real one (a server with thousands of `[[keys]]` stays under 1 MiB).
 pub const MAX_CONFIG_FILE_BYTES: u64 = 4 << 20;
@@ -19,9 +21,12 @@ pub const MAX_CONFIG_FILE_BYTES: u64 = 4 << 20;
 /// of at most [`MAX_CONFIG_FILE_BYTES`], as UTF-8
 /// ([`read_given`](crate::regular_file::read_given)). A device at the path (a link
 /// gone wrong to `/dev/zero`), a socket or a larger file is refused at once, at a start
-/// as at a SIGHUP reload, instead of being read into memory without end.
-pub fn read_config_file(path: &Path) -> std::io::Result<String> {
-    let bytes = crate::regular_file::read_given(path, MAX_CONFIG_FILE_BYTES)?;
+/// as at a SIGHUP reload, instead of being read into memory without end. A pipe is
+/// waited on for at most [`PIPE_WAIT`](crate::regular_file::PIPE_WAIT) at a start
+/// ([`Reading::Start`]) and refused at once when read again ([`Reading::Again`]), never
+/// waited on for ever.
+pub fn read_config_file(path: &Path, reading: Reading) -> std::io::Result<String> {
+    let bytes = crate::regular_file::read_given(path, MAX_CONFIG_FILE_BYTES, reading)?;
     String::from_utf8(bytes)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
 }

@@ -28,9 +28,10 @@ pub struct ReceiptFile {
 /// server keeps), so a crash or a full disk can leave part of a line, and the other
 /// receipts of the file must still be checked. Errors: the file cannot be read; it holds
 /// nothing at all; it is one JSON document (not lines) that holds something other than
-/// receipts.
+/// receipts. The file is read as an operator's ([`crate::read_given_text`]): a regular
+/// file or a pipe of at most [`crate::MAX_RECEIPT_FILE_BYTES`].
 pub fn read_receipts(path: &Path) -> Result<ReceiptFile, IntegrityError> {
-    let text = std::fs::read_to_string(path).map_err(|e| IntegrityError::io(path, e))?;
+    let text = crate::given::read_given_text(path, crate::given::MAX_RECEIPT_FILE_BYTES)?;
     let bad = |line: u64, reason: String| IntegrityError::ReceiptFile {
         path: path.to_path_buf(),
         line,

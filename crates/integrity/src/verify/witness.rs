@@ -29,7 +29,9 @@ pub struct Witnessed {
 /// Kafka, from `auditrail query events --format ndjson`), a stored record of one
 /// (`clientEvent.message.line`) or a dead letter of one (`event.message.line`); or a
 /// witness event server's store folder, whose records are read with the store's reader.
-/// Lines that hold no checkpoint are skipped.
+/// Lines that hold no checkpoint are skipped. A file is read as an operator's
+/// ([`crate::read_given_text`]): a regular file or a pipe of at most
+/// [`crate::MAX_WITNESS_FILE_BYTES`].
 pub fn read_witness(path: &Path) -> Result<Vec<Witnessed>, IntegrityError> {
     let mut out = Vec::new();
     if path.is_dir() {
@@ -50,7 +52,7 @@ pub fn read_witness(path: &Path) -> Result<Vec<Witnessed>, IntegrityError> {
         }
         return Ok(out);
     }
-    let text = std::fs::read_to_string(path).map_err(|e| IntegrityError::io(path, e))?;
+    let text = crate::given::read_given_text(path, crate::given::MAX_WITNESS_FILE_BYTES)?;
     for (i, l) in text.lines().enumerate() {
         if let Some((line, node)) = checkpoint_line(l) {
             out.push(Witnessed {

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 
 use std::sync::Arc;
 
+use auditrail_eventserver::config::Reading;
 use auditrail_eventserver::server::{Reloader, RunningServer, RELOADED_SETTINGS};
 use serde_json::{Map, Value};
 use tokio::signal::unix::{signal, Signal, SignalKind};
@@ -185,7 +186,7 @@ fn reload(
     // Said first: a file that blocks (a hung mount) leaves this as the last line.
     tracing::info!("SIGHUP: reading {file} again");
     let kept = "the running configuration is kept";
-    let config = match args.config(registry) {
+    let config = match args.config(registry, Reading::Again) {
         Ok(c) => c,
         Err(e) => {
             // Each cause once: a read error holds the OS error in its text and as its
