@@ -136,6 +136,7 @@ pub use folder_name::{
     folder_name, is_hashed, is_plain, FOLDER_NAME_MAX_BYTES, PREFIX_MAX_BYTES, VERBATIM_MAX_BYTES,
 };
 pub use handle::{ChainRange, Head, RecordGone, StoreHandle, StoreStats, RECENT_LINKS};
+pub use place::WhyGone;
 pub use handles::{DEFAULT_MAX_OPEN_FILES, MAX_SYNC_OPEN_FILES};
 pub use identity::{identity_hash, receipt_tag_key, ReceiptKey};
 pub use layout::{

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use auditrail_core::durable::NotAt;
+use auditrail_core::durable::{Expected, NotAt};
 use auditrail_core::{Event, Timestamp};
 
 use crate::chain::{Chain, ChainLink};
@@ -492,7 +492,13 @@ impl Writer {
                 return;
             };
             let gone = front.staging.written.iter().find_map(|(path, len, sid)| {
-                file_gone(&self.root, path, *len, &self.handles, sid.as_deref())
+                file_gone(
+                    &self.root,
+                    path,
+                    Expected::AtLeast(*len),
+                    &self.handles,
+                    sid.as_deref(),
+                )
                     .map(|why| (path.clone(), why))
             });
             if let Some((path, why)) = gone {
@@ -763,12 +769,16 @@ impl Writer {
         }
         committed
             .links
-            .extend(links.into_iter().map(|(key, link, plan, end)| {
+            .extend(links.into_iter().map(|(key, link, plan, at)| {
                 let place = ids
                     .get(plan)
                     .cloned()
                     .flatten()
-                    .map(|file| Place { file, end });
+                    .map(|file| Place {
+                        file,
+                        start: at.start,
+                        end: at.end,
+                    });
                 (key, link, place)
             }));
         #[cfg(test)]
@@ -794,7 +804,13 @@ impl Writer {
                 // during it, is seen now.
                 for ((path, len), id) in written.into_iter().zip(&ids) {
                     if let Some(why) =
-                        file_gone(&self.root, &path, len, &self.handles, id.as_deref())
+                        file_gone(
+                        &self.root,
+                        &path,
+                        Expected::AtLeast(len),
+                        &self.handles,
+                        id.as_deref(),
+                    )
                     {
                         return Err(Failure {
                             error: StoreError::WrittenFileGone { path, why },
@@ -823,7 +839,7 @@ impl Writer {
         &mut self,
         events: &[Arc<Event>],
         now: Timestamp,
-        links: &mut Vec<(ReceiptKey, ChainLink, usize, u64)>,
+        links: &mut Vec<(ReceiptKey, ChainLink, usize, std::ops::Range<u64>)>,
     ) -> Result<Vec<FilePlan>, StoreError> {
         let mut plans: Vec<FilePlan> = Vec::new();
         let mut current: HashMap<PathBuf, usize> = HashMap::new();
@@ -870,16 +886,17 @@ impl Writer {
                     if let Some(why) = file_gone(
                         &self.root,
                         &seg.path,
-                        seg.len,
+                        Expected::Exactly(seg.len),
                         &self.handles,
                         seg.id.as_deref(),
                     ) {
                         // An operator removed, moved or truncated the folder (or the
-                        // file) while the store was open. Appending through the cached
-                        // handle would write into an unlinked (or moved) inode and
-                        // acknowledge records no file of the store holds, or after a
-                        // cut, glued to the line it left; opening by path would fail
-                        // with ENOENT for ever. Forget the file and the folder: the
+                        // file) while the store was open, or appended bytes to the file.
+                        // Appending through the cached handle would write into an
+                        // unlinked (or moved) inode and acknowledge records no file of
+                        // the store holds, or after a cut or someone else's bytes, glued
+                        // to the line they left (a record no reader takes); opening by
+                        // path would fail with ENOENT for ever. Forget the file and the folder: the
                         // record below starts a new segment (in a re-created folder).
                         // The chain goes on from its head: the records of the removed
                         // or cut file are the operator's deletion (`verify` reports
@@ -946,6 +963,9 @@ impl Writer {
                 }
                 None => None,
             };
+            // The record's start in its file (where a retry's duplicate check reads
+            // it back: `place.rs`).
+            let start = plans[index].base + body_at.unwrap_or(plans[index].buf.len()) as u64;
             let buf = &mut plans[index].buf;
             let link = match (&mut self.chain, body_at) {
                 (Some(chain), Some(at)) => Some(chain.seal_in_place(buf, at)),
@@ -967,7 +987,7 @@ impl Writer {
                 // The record's end in its file: the file's length before the chunk
                 // plus what the chunk appends to it so far.
                 let end = plans[index].base + plans[index].buf.len() as u64;
-                links.push((ReceiptKey::of(event), link, index, end));
+                links.push((ReceiptKey::of(event), link, index, start..end));
             }
             self.next_record += 1;
         }
@@ -1423,8 +1443,10 @@ impl Writer {
     }
 }
 
-/// Why the file at `path`, which the writer made `len` bytes long, is no longer the
-/// file it wrote there, or `None` when it still is: the path is gone (its folder
+/// Why the file at `path`, which the writer made `len` bytes long (exactly, before it
+/// appends: bytes after its end are someone else's, and an append would glue its first
+/// record to them; at least, after an fsync: batches in flight behind the one checked
+/// lengthen it), is no longer the file it wrote there, or `None` when it still is: the path is gone (its folder
 /// removed or moved aside), a symbolic link is at it or at a folder on it below the
 /// store's `root` (a folder moved elsewhere and a link left in its place), the held handle is of a file that has been unlinked
 /// (`nlink` 0) or replaced by another (device or inode differ), or the file is
@@ -1436,7 +1458,7 @@ impl Writer {
 fn file_gone(
     root: &Path,
     path: &Path,
-    len: u64,
+    len: Expected,
     handles: &Handles,
     written: Option<&SegmentId>,
 ) -> Option<NotAt> {
@@ -1453,10 +1475,7 @@ fn file_gone(
             // the same length or longer) from it.
             None => match written {
                 Some(id) if !id.is(&at_path) => Some(NotAt::Replaced),
-                _ => (at_path.len() < len).then_some(NotAt::Shorter {
-                    expected: len,
-                    found: at_path.len(),
-                }),
+                _ => len.why_not(at_path.len()),
             },
         },
     }
