@@ -77,7 +77,11 @@ fn bytes_appended_to_a_segment_leave_every_acknowledged_record_readable() {
     let (code, report) = verify(dir.path(), key.trim());
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(error_kinds(&report), ["torn-tail"], "{report:#}");
-    let rel = seg.strip_prefix(&store).unwrap().to_string_lossy().into_owned();
+    let rel = seg
+        .strip_prefix(&store)
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
     let torn = &report["stores"][0]["problems"][0];
     assert_eq!(torn["file"], rel.as_str(), "{report:#}");
 

@@ -39,9 +39,13 @@ fn change_in_place(store: &Path, e: &Value) {
         };
         let amount = format!("\"amount\":{}", e["message"]["amount"]);
         let at = line_at + find(&text[line_at..], amount.as_bytes()).unwrap();
-        let file = std::fs::OpenOptions::new().write(true).open(&f.path).unwrap();
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&f.path)
+            .unwrap();
         // 10x -> 90x.
-        file.write_all_at(b"9", (at + amount.len() - 3) as u64).unwrap();
+        file.write_all_at(b"9", (at + amount.len() - 3) as u64)
+            .unwrap();
         return;
     }
     panic!("no segment holds {id}");
@@ -53,7 +57,13 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 async fn records_gone(s: &TestServer) -> Value {
     let stats: Value = get_json(s, "/v1/stats").await;
-    stats["stores"].as_object().unwrap().values().next().unwrap()["recordsGone"].clone()
+    stats["stores"]
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap()["recordsGone"]
+        .clone()
 }
 
 /// Sends `events` again after the record of `events[1]` was changed: it alone is

@@ -616,9 +616,11 @@ impl Checkpointer {
     /// file, `lstat` finds the link). One `lstat` and one `fstat`.
     pub(crate) fn log_in_place(&self) -> Result<(), IntegrityError> {
         #[cfg(unix)]
-        if let Some(reason) =
-            auditrail_core::durable::why_not_at_no_follow(&self.held, &self.path, self.log.expected())
-        {
+        if let Some(reason) = auditrail_core::durable::why_not_at_no_follow(
+            &self.held,
+            &self.path,
+            self.log.expected(),
+        ) {
             return Err(IntegrityError::CheckpointLogGone {
                 path: self.path.clone(),
                 reason,

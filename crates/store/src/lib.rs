@@ -136,13 +136,13 @@ pub use folder_name::{
     folder_name, is_hashed, is_plain, FOLDER_NAME_MAX_BYTES, PREFIX_MAX_BYTES, VERBATIM_MAX_BYTES,
 };
 pub use handle::{ChainRange, Head, RecordGone, StoreHandle, StoreStats, RECENT_LINKS};
-pub use place::WhyGone;
 pub use handles::{DEFAULT_MAX_OPEN_FILES, MAX_SYNC_OPEN_FILES};
 pub use identity::{identity_hash, receipt_tag_key, ReceiptKey};
 pub use layout::{
     parse_segment_file_name, segment_file_name, KeyFolder, Layout, Partition, TimeFolder,
     TopicFolder, NO_ROUTING_KEY_FOLDER, SEGMENT_EXT,
 };
+pub use place::WhyGone;
 pub use placement::{Misfit, MisplacedPartition};
 pub use progress::{ReadCounts, ReadProgress};
 pub use prune::{

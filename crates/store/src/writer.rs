@@ -499,7 +499,7 @@ impl Writer {
                     &self.handles,
                     sid.as_deref(),
                 )
-                    .map(|why| (path.clone(), why))
+                .map(|why| (path.clone(), why))
             });
             if let Some((path, why)) = gone {
                 self.fail_in_flight(StoreError::WrittenFileGone { path, why }, true);
@@ -770,15 +770,11 @@ impl Writer {
         committed
             .links
             .extend(links.into_iter().map(|(key, link, plan, at)| {
-                let place = ids
-                    .get(plan)
-                    .cloned()
-                    .flatten()
-                    .map(|file| Place {
-                        file,
-                        start: at.start,
-                        end: at.end,
-                    });
+                let place = ids.get(plan).cloned().flatten().map(|file| Place {
+                    file,
+                    start: at.start,
+                    end: at.end,
+                });
                 (key, link, place)
             }));
         #[cfg(test)]
@@ -803,15 +799,13 @@ impl Writer {
                 // (see the module docs). After the fsync: a removal before it, or
                 // during it, is seen now.
                 for ((path, len), id) in written.into_iter().zip(&ids) {
-                    if let Some(why) =
-                        file_gone(
+                    if let Some(why) = file_gone(
                         &self.root,
                         &path,
                         Expected::AtLeast(len),
                         &self.handles,
                         id.as_deref(),
-                    )
-                    {
+                    ) {
                         return Err(Failure {
                             error: StoreError::WrittenFileGone { path, why },
                             partition: None,
