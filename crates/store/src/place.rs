@@ -10,7 +10,7 @@
 //! points outside the store, whose links are never followed), the file is the one
 //! written (same device and inode) and it holds at least the record's end. Before a
 //! duplicate is answered, the record's line is also read back at its place
-//! ([`unchanged`]): a file rewritten in place (same inode, same length) keeps every
+//! ([`changed`]): a file rewritten in place (same inode, same length) keeps every
 //! other sign of the record.
 
 use std::fs::{self, File, Metadata};
