@@ -395,6 +395,29 @@ pub enum NotAt {
         /// What the file holds.
         found: u64,
     },
+    /// The file is longer than what this process wrote to it, where it must end there
+    /// ([`Expected::Exactly`]): someone else appended bytes (`printf x >> file`, an
+    /// editor saving without a final newline, a copy tool's partial write). An append
+    /// would land after them, its first line glued to theirs, and no reader would take
+    /// that line.
+    Longer {
+        /// What this process wrote (what the file must hold).
+        expected: u64,
+        /// What the file holds.
+        found: u64,
+    },
+}
+
+/// How long the file a check of [`why_not_at`] is about must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    /// Exactly this long: a file only this process appends to, checked before it
+    /// appends (a byte more is someone else's, and an append would be glued to it).
+    Exactly(u64),
+    /// At least this long: a file another party may lengthen legitimately (a lock
+    /// file's note), or one this process appended more to since the length it is
+    /// checked against (a batch still in flight behind the one checked).
+    AtLeast(u64),
 }
 
 impl std::fmt::Display for NotAt {
@@ -409,20 +432,25 @@ impl std::fmt::Display for NotAt {
                 f,
                 "it was truncated: it holds {found} bytes, {expected} were written to it"
             ),
+            NotAt::Longer { expected, found } => write!(
+                f,
+                "bytes this process did not write were appended to it: it holds {found} \
+                 bytes, {expected} were written to it"
+            ),
         }
     }
 }
 
-/// Why the open file `held` is no longer the file this process wrote at `path` (at
-/// least `written` bytes long), or `None` when it still is: the path is gone (the file
+/// Why the open file `held` is no longer the file this process wrote at `path` (as
+/// long as `written` says), or `None` when it still is: the path is gone (the file
 /// or its folder removed or moved aside), `held` was unlinked (`nlink` 0), another file
-/// is at the path (device or inode differ), or the file is shorter than `written`
-/// (truncated or cut in place). An append through `held` would then land in a file
-/// nobody finds at `path`, or after a cut. Longer is fine: an append that failed may
-/// leave bytes its writer cuts later. Other errors reading the path are left to the
-/// caller's next operation on it, which reports them.
+/// is at the path (device or inode differ), the file is shorter than written
+/// (truncated or cut in place), or, for [`Expected::Exactly`], longer (bytes appended
+/// by someone else). An append through `held` would then land in a file nobody finds
+/// at `path`, after a cut, or glued to bytes this process did not write. Other errors
+/// reading the path are left to the caller's next operation on it, which reports them.
 #[cfg(unix)]
-pub fn why_not_at(held: &File, path: &Path, written: u64) -> Option<NotAt> {
+pub fn why_not_at(held: &File, path: &Path, written: Expected) -> Option<NotAt> {
     let at_path = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e)
@@ -443,7 +471,7 @@ pub fn why_not_at(held: &File, path: &Path, written: u64) -> Option<NotAt> {
 /// pointing to `held` itself (the file moved elsewhere and a link left in its place,
 /// through which `stat` still finds the same inode). The path is read with `lstat`.
 #[cfg(unix)]
-pub fn why_not_at_no_follow(held: &File, path: &Path, written: u64) -> Option<NotAt> {
+pub fn why_not_at_no_follow(held: &File, path: &Path, written: Expected) -> Option<NotAt> {
     let at_path = match std::fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => return Some(NotAt::Linked),
         Ok(m) => m,
@@ -464,17 +492,28 @@ pub fn why_not_at_no_follow(held: &File, path: &Path, written: u64) -> Option<No
 /// (the store's writer, which also checks files it holds no handle for): one `stat` of
 /// the path per check, not two.
 #[cfg(unix)]
-pub fn why_not(held: &File, at_path: &std::fs::Metadata, written: u64) -> Option<NotAt> {
+pub fn why_not(held: &File, at_path: &std::fs::Metadata, written: Expected) -> Option<NotAt> {
     use std::os::unix::fs::MetadataExt;
     match held.metadata() {
         Ok(m) if m.nlink() == 0 => Some(NotAt::Removed),
         Ok(m) if m.dev() != at_path.dev() || m.ino() != at_path.ino() => Some(NotAt::Replaced),
-        Ok(m) if m.len() < written => Some(NotAt::Shorter {
-            expected: written,
-            found: m.len(),
-        }),
-        Ok(_) => None,
+        Ok(m) => written.why_not(m.len()),
         Err(_) => Some(NotAt::Unreadable),
+    }
+}
+
+impl Expected {
+    /// Why a file of `found` bytes is not as long as expected, or `None` when it is.
+    pub fn why_not(self, found: u64) -> Option<NotAt> {
+        match self {
+            Expected::Exactly(expected) | Expected::AtLeast(expected) if found < expected => {
+                Some(NotAt::Shorter { expected, found })
+            }
+            Expected::Exactly(expected) if found > expected => {
+                Some(NotAt::Longer { expected, found })
+            }
+            _ => None,
+        }
     }
 }
 
@@ -745,11 +784,15 @@ pub(crate) mod tests {
         let path = tmp.path().join("log");
         std::fs::write(&path, b"line 1\nline 2\n").unwrap();
         let held = File::open(&path).unwrap();
-        assert_eq!(why_not_at(&held, &path, 14), None);
-        assert_eq!(why_not_at(&held, &path, 10), None, "longer is fine");
+        assert_eq!(why_not_at(&held, &path, Expected::Exactly(14)), None);
+        assert_eq!(
+            why_not_at(&held, &path, Expected::AtLeast(10)),
+            None,
+            "longer is fine when at least"
+        );
         // `: > log` (logrotate's copytruncate): the same file, cut.
         File::create(&path).unwrap();
-        let why = why_not_at(&held, &path, 14).unwrap();
+        let why = why_not_at(&held, &path, Expected::AtLeast(14)).unwrap();
         assert_eq!(
             why,
             NotAt::Shorter {
@@ -762,6 +805,38 @@ pub(crate) mod tests {
             "it was truncated: it holds 0 bytes, 14 were written to it"
         );
         std::fs::remove_file(&path).unwrap();
-        assert_eq!(why_not_at(&held, &path, 0), Some(NotAt::PathGone));
+        assert_eq!(
+            why_not_at(&held, &path, Expected::AtLeast(0)),
+            Some(NotAt::PathGone)
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_longer_than_what_was_written_is_not_the_file_when_it_must_end_there() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("log");
+        std::fs::write(&path, b"line 1\n").unwrap();
+        let held = File::open(&path).unwrap();
+        // `printf checked >> log`: someone else's bytes, no newline.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| io::Write::write_all(&mut f, b"checked"))
+            .unwrap();
+        let why = why_not_at(&held, &path, Expected::Exactly(7)).unwrap();
+        assert_eq!(
+            why,
+            NotAt::Longer {
+                expected: 7,
+                found: 14
+            }
+        );
+        assert_eq!(
+            why.to_string(),
+            "bytes this process did not write were appended to it: it holds 14 bytes, 7 \
+             were written to it"
+        );
+        assert_eq!(why_not_at(&held, &path, Expected::AtLeast(7)), None);
     }
 }

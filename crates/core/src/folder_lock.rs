@@ -148,7 +148,10 @@ impl FolderLock {
     pub fn is_in_place(&self) -> bool {
         match &self.file {
             #[cfg(unix)]
-            Some(file) => crate::durable::why_not_at(file, &self.path, 0).is_none(),
+            Some(file) => {
+                crate::durable::why_not_at(file, &self.path, crate::durable::Expected::AtLeast(0))
+                    .is_none()
+            }
             // No way to compare files here: take it as in place, as before this check.
             #[cfg(not(unix))]
             Some(_) => true,

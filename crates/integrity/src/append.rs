@@ -80,10 +80,33 @@ impl<F: LogFile> AppendLog<F> {
         }
     }
 
+    /// A log over `file` (opened for appending) that ends at `len`, its last line
+    /// whole (a torn tail already cut): a byte found after `len` from now on is
+    /// someone else's ([`Self::expected`]).
+    pub(crate) fn whole(file: F, len: u64) -> AppendLog<F> {
+        AppendLog {
+            file,
+            len,
+            torn: false,
+        }
+    }
+
     /// The length of the file's whole lines: what it holds after every successful
     /// append (more only while a failed append's bytes wait to be cut).
     pub(crate) fn len(&self) -> u64 {
         self.len
+    }
+
+    /// How long the file must be to be the one this log wrote: exactly [`Self::len`]
+    /// (a byte more is someone else's, and a line appended after it would be glued to
+    /// it), or at least that while bytes after it wait to be cut (a failed append's,
+    /// or a log opened with its end unchecked): the next append cuts them first.
+    pub(crate) fn expected(&self) -> auditrail_core::durable::Expected {
+        if self.torn {
+            auditrail_core::durable::Expected::AtLeast(self.len)
+        } else {
+            auditrail_core::durable::Expected::Exactly(self.len)
+        }
     }
 
     /// Appends `line` (one or more whole lines, each ending in a newline) and fsyncs.

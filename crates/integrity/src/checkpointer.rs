@@ -324,7 +324,9 @@ impl Checkpointer {
         // A second handle of the same open file: each seal first checks that the log is
         // still the file at its path (the appends may go through another writer in tests).
         let held = file.try_clone().map_err(|e| IntegrityError::io(&path, e))?;
-        let log = AppendLog::new(Box::new(file) as Box<dyn LogFile + Send + Sync>, complete);
+        // Its torn tail (if any) was cut above: it ends at `complete`, and a byte found
+        // after it from now on is someone else's.
+        let log = AppendLog::whole(Box::new(file) as Box<dyn LogFile + Send + Sync>, complete);
         let mut me = Checkpointer {
             path,
             held,
@@ -607,16 +609,18 @@ impl Checkpointer {
     }
 
     /// Whether the log is still the file this checkpointer appends to, at its path and
-    /// whole (not moved, removed, replaced or truncated by someone else, and no
-    /// symbolic link put at its path): a line appended otherwise would seal nothing
+    /// whole (not moved, removed, replaced, truncated or appended to by someone else,
+    /// and no symbolic link put at its path): a line appended otherwise would seal nothing
     /// anyone finds, or seal through a link into a file outside the store (the log
     /// moved to another disk and linked back: `stat` through the link finds the same
     /// file, `lstat` finds the link). One `lstat` and one `fstat`.
     pub(crate) fn log_in_place(&self) -> Result<(), IntegrityError> {
         #[cfg(unix)]
-        if let Some(reason) =
-            auditrail_core::durable::why_not_at_no_follow(&self.held, &self.path, self.log.len())
-        {
+        if let Some(reason) = auditrail_core::durable::why_not_at_no_follow(
+            &self.held,
+            &self.path,
+            self.log.expected(),
+        ) {
             return Err(IntegrityError::CheckpointLogGone {
                 path: self.path.clone(),
                 reason,

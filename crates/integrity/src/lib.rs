@@ -166,8 +166,8 @@ pub enum IntegrityError {
         reason: String,
     },
     /// The checkpoint log the server appends to is no longer the file it wrote at its
-    /// path (an operator moved, removed, replaced or truncated it while the server
-    /// ran): a seal written there would vouch for records from a file nobody finds, or
+    /// path (an operator moved, removed, replaced, truncated or appended to it while
+    /// the server ran): a seal written there would vouch for records from a file nobody finds, or
     /// follow a cut in the signed chain, so nothing is sealed (and no batch
     /// acknowledged) until the log is back at its path, whole.
     #[error("checkpoint log {path}: {reason}; {}", log_gone_remedy(.reason))]
@@ -446,6 +446,13 @@ fn log_gone_remedy(reason: &auditrail_core::durable::NotAt) -> String {
              back in this file (copy the saved log into it, e.g. `cat checkpoints.jsonl.1 > \
              checkpoints.jsonl`; a `mv` would put another file there; a log cut short does \
              not continue its signed chain)"
+        ),
+        auditrail_core::durable::NotAt::Longer { expected, .. } => format!(
+            "nothing is sealed (no batch acknowledged) until the bytes after its first \
+             {expected} are taken out of this file: the server did not write them, and a \
+             line appended after them would be glued to them (keep them elsewhere if they \
+             matter, then `truncate -s {expected} checkpoints.jsonl`; a restart cuts bytes \
+             after the last newline aside, into `checkpoints.jsonl.cut`)"
         ),
         auditrail_core::durable::NotAt::Linked => "nothing is sealed (no batch \
             acknowledged) until the log the server opened is back at this path in place of \

@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 use crate::chain::ChainLink;
 use crate::merkle::CompactRange;
-use crate::place::{Place, SegmentId};
+use crate::place::{Place, SegmentId, WhyGone};
 
 use crate::error::StoreError;
 use crate::identity::ReceiptKey;
@@ -274,7 +274,15 @@ pub struct ChainRange {
     pub last: ChainLink,
 }
 
-/// The newest ring entry of each key looked up.
+/// The newest ring entry of a key looked up: its record's link and place, and the link
+/// before it when known (to hash the record's bytes again).
+#[derive(Debug, Clone)]
+struct Found {
+    link: ChainLink,
+    place: Option<Place>,
+    prev: Option<ChainLink>,
+}
+
 /// A record the store wrote that is no longer where it wrote it (see
 /// [`StoreHandle::records_gone`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -282,7 +290,7 @@ pub struct RecordGone {
     /// The segment file that held it.
     pub file: PathBuf,
     /// Why it no longer does.
-    pub why: NotAt,
+    pub why: WhyGone,
     /// The record's chain number is in a range the checkpoint log records as deleted
     /// (the store's retention or `auditrail store prune` removed it, as configured):
     /// no loss to alarm about, and not counted in
@@ -456,12 +464,32 @@ impl StoreHandle {
     }
 
     /// The newest record of each key in the ring (`None`: not among them), by the
-    /// position of the key's first occurrence in `wanted`.
-    fn newest_records(&self, wanted: &Wanted<'_>) -> Vec<Option<(ChainLink, Option<Place>)>> {
-        let mut found = vec![None; wanted.len()];
+    /// position of the key's first occurrence in `wanted`, with the link before it
+    /// when the ring holds it (the genesis before chainSeq 1).
+    fn newest_records(&self, wanted: &Wanted<'_>) -> Vec<Option<Found>> {
+        let mut found: Vec<Option<Found>> = vec![None; wanted.len()];
         self.walk_newest(wanted, |i, link, place| {
-            found[i] = Some((*link, place.clone()));
+            found[i] = Some(Found {
+                link: *link,
+                place: place.clone(),
+                prev: None,
+            });
         });
+        let recent = lock(&self.cell.shared.recent);
+        for f in found.iter_mut().flatten() {
+            let before = f.link.seq - 1;
+            f.prev = if before == 0 {
+                Some(ChainLink::GENESIS)
+            } else {
+                // The ring is in chain order (written, or read back at open, so).
+                recent
+                    .ring
+                    .binary_search_by_key(&before, |(_, link, _)| link.seq)
+                    .ok()
+                    .and_then(|j| recent.ring.get(j))
+                    .map(|(_, link, _)| *link)
+            };
+        }
         found
     }
 
@@ -471,10 +499,12 @@ impl StoreHandle {
     /// since it was opened or read by [`scan_records_keyed`](Self::scan_records_keyed))
     /// and that place no longer holds it: its segment file, or a folder on its path, was
     /// removed or moved aside, replaced by another file or a symbolic link, or the file
-    /// was cut before the record's end. `None` when it is still there, or not known.
-    /// An answer that calls an event a duplicate of a stored one vouches for that
-    /// record: a gone one must not be vouched for. One check (an `lstat` per folder
-    /// level) per distinct segment, however many keys it holds.
+    /// was cut before the record's end, or the record's line was changed in place (read
+    /// back at its place: see [`WhyGone::Changed`]). `None` when it is still there, or
+    /// not known. An answer that calls an event a duplicate of a stored one vouches for
+    /// that record: a gone or changed one must not be vouched for. One check (an
+    /// `lstat` per folder level, an open) per distinct segment, however many keys it
+    /// holds, and one positioned read per record (duplicates are retries: rare).
     ///
     /// A gone record whose chain number a deletion line of the checkpoint log records
     /// (the store's own retention, or `store prune`, removed its partition) is
@@ -487,8 +517,8 @@ impl StoreHandle {
         let found = self.newest_records(&wanted);
         // The furthest end needed in each segment.
         let mut needed: HashMap<*const SegmentId, (Arc<SegmentId>, u64)> = HashMap::new();
-        for (_, place) in found.iter().flatten() {
-            if let Some(p) = place {
+        for f in found.iter().flatten() {
+            if let Some(p) = &f.place {
                 let e = needed
                     .entry(Arc::as_ptr(&p.file))
                     .or_insert_with(|| (p.file.clone(), 0));
@@ -496,11 +526,37 @@ impl StoreHandle {
             }
         }
         let root = &self.cell.shared.root;
-        let gone: HashMap<*const SegmentId, NotAt> = needed
-            .into_iter()
-            .filter_map(|(at, (file, end))| file.gone(root, end).map(|why| (at, why)))
+        let mut gone: HashMap<*const SegmentId, NotAt> = HashMap::new();
+        // The segments still in place, open to read their records back.
+        let mut open: HashMap<*const SegmentId, File> = HashMap::new();
+        for (at, (file, end)) in needed {
+            match file.gone(root, end) {
+                Some(why) => {
+                    gone.insert(at, why);
+                }
+                None => {
+                    if let Some(f) = file.open_to_read() {
+                        open.insert(at, f);
+                    }
+                }
+            }
+        }
+        let changed: Vec<Option<WhyGone>> = found
+            .iter()
+            .map(|f| {
+                let f = f.as_ref()?;
+                let place = f.place.as_ref()?;
+                let file = open.get(&Arc::as_ptr(&place.file))?;
+                crate::place::changed(file, place, &f.link, f.prev.as_ref()).map(|what| {
+                    WhyGone::Changed {
+                        seq: f.link.seq,
+                        offset: place.start,
+                        what,
+                    }
+                })
+            })
             .collect();
-        if gone.is_empty() {
+        if gone.is_empty() && changed.iter().all(Option::is_none) {
             return wanted.firsts().map(|_| None).collect();
         }
         // Rare (a record gone): the writer's recorded deletions tell retention's
@@ -515,9 +571,13 @@ impl StoreHandle {
         wanted
             .firsts()
             .map(|i| {
-                let (link, place) = found[i].as_ref()?;
-                let place = place.as_ref()?;
-                let why = *gone.get(&Arc::as_ptr(&place.file))?;
+                let f = found[i].as_ref()?;
+                let place = f.place.as_ref()?;
+                let why = match gone.get(&Arc::as_ptr(&place.file)) {
+                    Some(why) => WhyGone::File(*why),
+                    None => changed[i].clone()?,
+                };
+                let link = &f.link;
                 let deleted_by_retention = recorded.as_ref().is_some_and(|r| r.contains(link.seq));
                 if !deleted_by_retention {
                     self.cell.shared.counters.records_gone.inc();
@@ -837,7 +897,7 @@ impl StoreHandle {
             &self.cell.shared.root,
             &mut report,
             progress,
-            &mut |file, record, end| {
+            &mut |file, record, at| {
                 let key = visit(file, record);
                 let (Some(key), Some(link)) = (key, record.link) else {
                     return;
@@ -855,7 +915,11 @@ impl StoreHandle {
                         .ok()
                         .map(|m| Arc::new(SegmentId::new(file.path.clone(), &m)));
                 }
-                let place = current.clone().map(|file| Place { file, end });
+                let place = current.clone().map(|file| Place {
+                    file,
+                    start: at.start,
+                    end: at.end,
+                });
                 newest.push(Reverse(ByChain { key, link, place }));
                 if newest.len() > RECENT_LINKS {
                     newest.pop();

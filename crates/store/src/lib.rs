@@ -144,6 +144,7 @@ pub use layout::{
     parse_segment_file_name, segment_file_name, KeyFolder, Layout, Partition, TimeFolder,
     TopicFolder, NO_ROUTING_KEY_FOLDER, SEGMENT_EXT,
 };
+pub use place::WhyGone;
 pub use placement::{Misfit, MisplacedPartition};
 pub use progress::{ReadCounts, ReadProgress};
 pub use prune::{

@@ -118,12 +118,13 @@ pub(crate) fn read_all(
     )
 }
 
-/// [`read_all`], handing each record's end in its file too (the offset after its line).
+/// [`read_all`], handing each record's place in its file too (from its line's first
+/// byte to the offset after its `\n`).
 pub(crate) fn read_all_ends(
     root: &Path,
     report: &mut ScanReport,
     progress: &ReadProgress,
-    visit: &mut impl FnMut(&StoreFile, &StoredEvent<'_>, u64),
+    visit: &mut impl FnMut(&StoreFile, &StoredEvent<'_>, std::ops::Range<u64>),
 ) -> Result<(), StoreError> {
     let files = StoreFiles::walk_watched(root, progress)?;
     for segment in files.segments() {
@@ -141,7 +142,7 @@ pub(crate) fn read_all_ends(
                 Ok(record) => {
                     report.records += 1;
                     progress.record_read();
-                    visit(segment, &record, line.end());
+                    visit(segment, &record, line.offset..line.end());
                 }
                 Err(_) => report.unreadable_lines += 1,
             }

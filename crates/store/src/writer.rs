@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use auditrail_core::durable::NotAt;
+use auditrail_core::durable::{Expected, NotAt};
 use auditrail_core::{Event, Timestamp};
 
 use crate::chain::{Chain, ChainLink};
@@ -492,8 +492,14 @@ impl Writer {
                 return;
             };
             let gone = front.staging.written.iter().find_map(|(path, len, sid)| {
-                file_gone(&self.root, path, *len, &self.handles, sid.as_deref())
-                    .map(|why| (path.clone(), why))
+                file_gone(
+                    &self.root,
+                    path,
+                    Expected::AtLeast(*len),
+                    &self.handles,
+                    sid.as_deref(),
+                )
+                .map(|why| (path.clone(), why))
             });
             if let Some((path, why)) = gone {
                 self.fail_in_flight(StoreError::WrittenFileGone { path, why }, true);
@@ -765,12 +771,12 @@ impl Writer {
         }
         committed
             .links
-            .extend(links.into_iter().map(|(key, link, plan, end)| {
-                let place = ids
-                    .get(plan)
-                    .cloned()
-                    .flatten()
-                    .map(|file| Place { file, end });
+            .extend(links.into_iter().map(|(key, link, plan, at)| {
+                let place = ids.get(plan).cloned().flatten().map(|file| Place {
+                    file,
+                    start: at.start,
+                    end: at.end,
+                });
                 (key, link, place)
             }));
         #[cfg(test)]
@@ -795,9 +801,13 @@ impl Writer {
                 // (see the module docs). After the fsync: a removal before it, or
                 // during it, is seen now.
                 for ((path, len), id) in written.into_iter().zip(&ids) {
-                    if let Some(why) =
-                        file_gone(&self.root, &path, len, &self.handles, id.as_deref())
-                    {
+                    if let Some(why) = file_gone(
+                        &self.root,
+                        &path,
+                        Expected::AtLeast(len),
+                        &self.handles,
+                        id.as_deref(),
+                    ) {
                         return Err(Failure {
                             error: StoreError::WrittenFileGone { path, why },
                             partition: None,
@@ -825,7 +835,7 @@ impl Writer {
         &mut self,
         events: &[Arc<Event>],
         now: Timestamp,
-        links: &mut Vec<(ReceiptKey, ChainLink, usize, u64)>,
+        links: &mut Vec<(ReceiptKey, ChainLink, usize, std::ops::Range<u64>)>,
     ) -> Result<Vec<FilePlan>, StoreError> {
         let mut plans: Vec<FilePlan> = Vec::new();
         let mut current: HashMap<PathBuf, usize> = HashMap::new();
@@ -872,16 +882,17 @@ impl Writer {
                     if let Some(why) = file_gone(
                         &self.root,
                         &seg.path,
-                        seg.len,
+                        Expected::Exactly(seg.len),
                         &self.handles,
                         seg.id.as_deref(),
                     ) {
                         // An operator removed, moved or truncated the folder (or the
-                        // file) while the store was open. Appending through the cached
-                        // handle would write into an unlinked (or moved) inode and
-                        // acknowledge records no file of the store holds, or after a
-                        // cut, glued to the line it left; opening by path would fail
-                        // with ENOENT for ever. Forget the file and the folder: the
+                        // file) while the store was open, or appended bytes to the file.
+                        // Appending through the cached handle would write into an
+                        // unlinked (or moved) inode and acknowledge records no file of
+                        // the store holds, or after a cut or someone else's bytes, glued
+                        // to the line they left (a record no reader takes); opening by
+                        // path would fail with ENOENT for ever. Forget the file and the folder: the
                         // record below starts a new segment (in a re-created folder).
                         // The chain goes on from its head: the records of the removed
                         // or cut file are the operator's deletion (`verify` reports
@@ -948,6 +959,9 @@ impl Writer {
                 }
                 None => None,
             };
+            // The record's start in its file (where a retry's duplicate check reads
+            // it back: `place.rs`).
+            let start = plans[index].base + body_at.unwrap_or(plans[index].buf.len()) as u64;
             let buf = &mut plans[index].buf;
             let link = match (&mut self.chain, body_at) {
                 (Some(chain), Some(at)) => Some(chain.seal_in_place(buf, at)),
@@ -969,7 +983,7 @@ impl Writer {
                 // The record's end in its file: the file's length before the chunk
                 // plus what the chunk appends to it so far.
                 let end = plans[index].base + plans[index].buf.len() as u64;
-                links.push((ReceiptKey::of(event), link, index, end));
+                links.push((ReceiptKey::of(event), link, index, start..end));
             }
             self.next_record += 1;
         }
@@ -1427,8 +1441,10 @@ impl Writer {
     }
 }
 
-/// Why the file at `path`, which the writer made `len` bytes long, is no longer the
-/// file it wrote there, or `None` when it still is: the path is gone (its folder
+/// Why the file at `path`, which the writer made `len` bytes long (exactly, before it
+/// appends: bytes after its end are someone else's, and an append would glue its first
+/// record to them; at least, after an fsync: batches in flight behind the one checked
+/// lengthen it), is no longer the file it wrote there, or `None` when it still is: the path is gone (its folder
 /// removed or moved aside), a symbolic link is at it or at a folder on it below the
 /// store's `root` (a folder moved elsewhere and a link left in its place), the held handle is of a file that has been unlinked
 /// (`nlink` 0) or replaced by another (device or inode differ), or the file is
@@ -1440,7 +1456,7 @@ impl Writer {
 fn file_gone(
     root: &Path,
     path: &Path,
-    len: u64,
+    len: Expected,
     handles: &Handles,
     written: Option<&SegmentId>,
 ) -> Option<NotAt> {
@@ -1457,10 +1473,7 @@ fn file_gone(
             // the same length or longer) from it.
             None => match written {
                 Some(id) if !id.is(&at_path) => Some(NotAt::Replaced),
-                _ => (at_path.len() < len).then_some(NotAt::Shorter {
-                    expected: len,
-                    found: at_path.len(),
-                }),
+                _ => len.why_not(at_path.len()),
             },
         },
     }

@@ -582,7 +582,7 @@ const READMISSIONS: u32 = 3;
 /// duplicate (and a receipt that covers its record) vouches for the record, and a node
 /// forgets what was acknowledged. When a store finds the record of a duplicate gone
 /// (its segment file or partition folder removed, moved, replaced or cut by hand since
-/// it was written: `Destinations::records_gone`), the event is forgotten by
+/// it was written, or its line changed in place: `Destinations::records_gone`), the event is forgotten by
 /// de-duplication and admitted again, as new: stored again. Logged (error: stored data
 /// is gone) and counted (`recordsGone` of the store); when the store's retention
 /// deleted the records (recorded in its checkpoint log), logged at info level only.
@@ -613,7 +613,7 @@ async fn admit_held(state: &AppState, events: &[Routed]) -> crate::dedup::Admiss
                 events = by_hand.len(),
                 first = %events[*first].event().id,
                 reason = %why,
-                "events sent again were stored before, but their records are gone from the store (a file or folder removed, moved, replaced or cut by hand): they are stored again, not answered as duplicates"
+                "events sent again were stored before, but their records are gone from the store (a file or folder removed, moved, replaced or cut by hand, or a record changed in place): they are stored again, not answered as duplicates"
             );
         }
         if let Some((first, _, why, _)) = retention.first() {

@@ -460,8 +460,8 @@ pub(crate) fn stores_refusing(
         reason: "unsealed",
         message: format!(
             "store destination {name:?} cannot seal what it stores (its checkpoint log was \
-             moved, removed or truncated, or cannot be written; the server's log names the \
-             cause): its batches are refused (503 unsealed) until it can"
+             moved, removed, truncated or appended to by someone else, or cannot be written; \
+             the server's log names the cause): its batches are refused (503 unsealed) until it can"
         ),
         store: Some(name),
         ..Degraded::default()

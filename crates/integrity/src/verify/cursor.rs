@@ -107,7 +107,7 @@ impl Cursor {
                     Problem::error(
                         ProblemKind::TornTail,
                         format!(
-                            "the file ends in an incomplete line of {} bytes (a crash mid-write not repaired, or a cut file)",
+                            "the file ends in an incomplete line of {} bytes (a crash mid-write not repaired, a cut file, or bytes someone else appended)",
                             torn.bytes
                         ),
                     )

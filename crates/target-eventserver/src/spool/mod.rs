@@ -81,7 +81,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use auditrail_core::durable::{is_disk_full, why_not_at, NotAt};
+use auditrail_core::durable::{is_disk_full, why_not_at, Expected, NotAt};
 use auditrail_core::FolderLock;
 use thiserror::Error;
 
@@ -700,7 +700,11 @@ impl Spool {
         let head = st.head().map(|s| s.id);
         if let (Some(id), Some(file)) = (head, &st.head_file) {
             let written = st.head_len().unwrap_or_default();
-            match why_not_at(file, &segment_path(&self.opts.dir, id), written) {
+            match why_not_at(
+                file,
+                &segment_path(&self.opts.dir, id),
+                Expected::AtLeast(written),
+            ) {
                 None => {}
                 Some(NotAt::Shorter { found, .. }) => self.cut_short(st, id, found),
                 Some(reason) => self.forget_gone(st, id, &reason.to_string()),

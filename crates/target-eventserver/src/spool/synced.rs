@@ -82,7 +82,11 @@ pub(super) fn cut_head_back(file: &File, keep: u64, sync: bool) -> std::io::Resu
 pub(super) fn check_written(file: &File, path: &Path, written: u64) -> Option<NotAt> {
     #[cfg(test)]
     tests::after_head_write(path);
-    auditrail_core::durable::why_not_at(file, path, written)
+    auditrail_core::durable::why_not_at(
+        file,
+        path,
+        auditrail_core::durable::Expected::AtLeast(written),
+    )
 }
 
 /// Where `records`, just appended to the head segment (`len` bytes before, the file

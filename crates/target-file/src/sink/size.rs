@@ -25,7 +25,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use auditrail_core::durable::why_not_at;
+use auditrail_core::durable::{why_not_at, Expected};
 use auditrail_core::BuildError;
 use rustix::fs::{flock, FlockOperation};
 
@@ -125,7 +125,7 @@ impl SizeRolled {
     /// Opens the lock file at its path (creating it, and the folder when that is gone
     /// too) when the one held is no longer there: see the module docs.
     fn reopen_lock_if_gone(&mut self) -> Result<(), WriteError> {
-        let Some(why) = why_not_at(&self.lock, &self.lock_path, 0) else {
+        let Some(why) = why_not_at(&self.lock, &self.lock_path, Expected::AtLeast(0)) else {
             return Ok(());
         };
         // The audit file first: its new path is the one worth naming.
