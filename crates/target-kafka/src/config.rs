@@ -177,6 +177,26 @@ impl TargetConfig for KafkaConfig {
     const FILE_PROPERTIES: Option<auditrail_core::FileProperties> =
         Some(auditrail_core::config::relative::LIBRDKAFKA);
 
+    /// Durable with `acks=all` (the target's default): every in-sync replica has the
+    /// record (Kafka's durability is replication; brokers fsync on their own
+    /// schedule). Not with `acks=0` or `1` in `properties`.
+    fn durability(&self) -> auditrail_core::Durability {
+        let weak = self.properties.iter().find_map(|(k, v)| {
+            let k = k.trim();
+            let v = v.to_property_string();
+            crate::producer_settings::ACKS_KEYS
+                .contains(&k)
+                .then(|| crate::producer_settings::weak_acks(&v).map(|a| format!("{k}={a}")))
+                .flatten()
+        });
+        match weak {
+            None => auditrail_core::Durability::Durable,
+            Some(setting) => auditrail_core::Durability::not_durable(format!(
+                "`properties` {setting}: `Ok` means the partition's leader has the record, not every in-sync replica (acks=0: no broker confirmed it)"
+            )),
+        }
+    }
+
     fn validate(&self) -> Result<(), InvalidConfig> {
         // `topic` is parsed (and checked) as the config is read.
         if self.brokers.joined().is_empty() {
