@@ -283,6 +283,27 @@ mod tests {
     }
 
     #[test]
+    fn acks_below_all_make_ok_not_durable() {
+        let durability = |props: serde_json::Value| {
+            parse(serde_json::json!({"brokers": "a:1", "topic": "t", "properties": props}))
+                .unwrap()
+                .durability()
+        };
+        assert!(durability(serde_json::json!({})).is_durable());
+        assert!(durability(serde_json::json!({"acks": "all"})).is_durable());
+        assert!(durability(serde_json::json!({"request.required.acks": -1})).is_durable());
+        for (props, named) in [
+            (serde_json::json!({"acks": "1"}), "acks=1"),
+            (serde_json::json!({"acks": 0}), "acks=0"),
+            (serde_json::json!({"request.required.acks": 1}), "request.required.acks=1"),
+        ] {
+            let d = durability(props);
+            assert!(!d.is_durable(), "{d:?}");
+            assert!(d.why_not().unwrap().contains(named), "{d:?}");
+        }
+    }
+
+    #[test]
     fn brokers_accept_a_list_or_a_comma_separated_string() {
         let c = parse(serde_json::json!({"brokers": ["a:1", " b:2 "], "topic": "t"})).unwrap();
         assert_eq!(c.brokers.joined(), "a:1,b:2");
