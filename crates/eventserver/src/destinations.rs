@@ -760,8 +760,7 @@ impl Destinations {
                 // Not durable on `Ok`: a new event is not on disk yet; a stored one
                 // only if its store says it fsynced the record since.
                 !takes
-                    && d
-                        .store
+                    && d.store
                         .as_ref()
                         .is_some_and(|s| s.handle.on_stable_storage(&holds))
             })

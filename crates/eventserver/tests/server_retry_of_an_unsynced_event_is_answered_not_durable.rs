@@ -18,13 +18,23 @@ async fn a_retry_before_the_fsync_is_not_durable_and_after_it_is() {
     .await;
     let first = ndjson(&[event("n1", 1)]);
     let (status, _, body) = post(&s, first.clone(), None).await;
-    assert_eq!((status, &body["accepted"], &body["durable"]), (200, &1.into(), &false.into()), "{body}");
+    assert_eq!(
+        (status, &body["accepted"], &body["durable"]),
+        (200, &1.into(), &false.into()),
+        "{body}"
+    );
 
     let (status, _, retry) = post(&s, first.clone(), None).await;
     assert_eq!(status, 200, "{retry}");
     assert_eq!(retry["duplicates"], 1, "{retry}");
-    assert_eq!(retry["durable"], false, "the original is not fsynced yet: {retry}");
-    assert!(retry["note"].as_str().unwrap().contains("flush policy"), "{retry}");
+    assert_eq!(
+        retry["durable"], false,
+        "the original is not fsynced yet: {retry}"
+    );
+    assert!(
+        retry["note"].as_str().unwrap().contains("flush policy"),
+        "{retry}"
+    );
 
     // A batch of more than 64 KiB: the store fsyncs everything written, the first
     // event's record too.
@@ -35,6 +45,9 @@ async fn a_retry_before_the_fsync_is_not_durable_and_after_it_is() {
     let (status, _, after) = post(&s, first, None).await;
     assert_eq!(status, 200, "{after}");
     assert_eq!(after["duplicates"], 1, "{after}");
-    assert_eq!(after["durable"], true, "the original is fsynced now: {after}");
+    assert_eq!(
+        after["durable"], true,
+        "the original is fsynced now: {after}"
+    );
     assert!(after.get("note").is_none(), "{after}");
 }

@@ -295,7 +295,10 @@ mod tests {
         for (props, named) in [
             (serde_json::json!({"acks": "1"}), "acks=1"),
             (serde_json::json!({"acks": 0}), "acks=0"),
-            (serde_json::json!({"request.required.acks": 1}), "request.required.acks=1"),
+            (
+                serde_json::json!({"request.required.acks": 1}),
+                "request.required.acks=1",
+            ),
         ] {
             let d = durability(props);
             assert!(!d.is_durable(), "{d:?}");

@@ -22,8 +22,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use auditrail_core::{
-    async_trait, register_target, BuildContext, BuildError, Durability, Event, InvalidConfig, Target,
-    TargetConfig, TargetError,
+    async_trait, register_target, BuildContext, BuildError, Durability, Event, InvalidConfig,
+    Target, TargetConfig, TargetError,
 };
 use serde::Deserialize;
 
