@@ -228,6 +228,14 @@ pub struct TargetSpec {
     pub config: ValidatedConfig,
 }
 
+impl TargetSpec {
+    /// What an `Ok` of its target means should the machine lose power
+    /// ([`TargetConfig::durability`](crate::TargetConfig::durability) of its config).
+    pub fn durability(&self) -> crate::target::Durability {
+        (self.registration.durability)(&self.config)
+    }
+}
+
 /// A parsed node config.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {

@@ -100,7 +100,7 @@ pub use folder_lock::{FolderLock, FolderLockError};
 pub use lookalike::Lookalike;
 pub use registry::{Registry, RegistryError, TargetRegistration};
 pub use target::{
-    BuildContext, BuildError, Forwarding, ForwardingStats, Pending, Target, TargetError,
+    BuildContext, BuildError, Durability, Forwarding, ForwardingStats, Pending, Target, TargetError,
 };
 pub use target_config::{
     build_config, parse_config, FileProperties, InvalidConfig, TargetConfig, ValidatedConfig,

@@ -13,8 +13,8 @@ use thiserror::Error;
 
 use crate::target::{BuildContext, BuildError, Target};
 use crate::target_config::{
-    build_config, config_clash, config_folders, parse_config, InvalidConfig, TargetConfig,
-    ValidatedConfig,
+    build_config, config_clash, config_durability, config_folders, parse_config, InvalidConfig,
+    TargetConfig, ValidatedConfig,
 };
 
 /// One target type: how it is named, described, configured and built.
@@ -55,7 +55,13 @@ pub struct TargetRegistration {
     /// Why two configs that `parse` made, of two targets of one node, clash
     /// ([`crate::TargetConfig::clash`]).
     pub clash: ClashFn,
+    /// What `Ok` means for the target of a config that `parse` made
+    /// ([`crate::TargetConfig::durability`]).
+    pub durability: DurabilityFn,
 }
+
+/// The durability function of a [`TargetRegistration`].
+pub type DurabilityFn = fn(&ValidatedConfig) -> crate::target::Durability;
 
 /// The clash function of a [`TargetRegistration`]: a config and its target's name, the
 /// other's, the run folder.
@@ -95,6 +101,7 @@ impl TargetRegistration {
             batch_max_events: C::BATCH_MAX_EVENTS,
             folders: config_folders::<C>,
             clash: config_clash::<C>,
+            durability: config_durability::<C>,
         }
     }
 

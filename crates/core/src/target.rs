@@ -35,8 +35,14 @@ use crate::event::{Event, NodeId};
 /// - **`Ok` means durable.** `Ok(())` means the target has durably taken *every* event
 ///   of the batch, as durable as the target can make it (fsynced file, broker
 ///   acknowledgement, server 200 after fsync, or a fsynced local spool that it will
-///   deliver from). A target that cannot promise this (e.g. handing events to `tracing`)
-///   documents what its `Ok` means instead. Acknowledged emits resolve on it.
+///   deliver from). A target that cannot promise this (e.g. handing events to `tracing`,
+///   or writing without fsync as its config allows) documents what its `Ok` means
+///   instead, and says so in code: its config's
+///   [`TargetConfig::durability`](crate::TargetConfig::durability) answers
+///   [`Durability::NotDurable`] (naming the setting), so that what reports durability
+///   on the events' behalf (the event server's `durable` and `note`) does not claim it.
+///   A config that does not answer is [`Durability::Undeclared`], reported as not
+///   durable (see there why). Acknowledged emits resolve on `Ok` either way.
 /// - **Errors.** [`TargetError::Retryable`]: nothing of the batch may be assumed taken;
 ///   the dispatcher sends the same batch again after an exponential backoff with jitter
 ///   (honouring `retry_after`). [`TargetError::Permanent`]: the batch will never be
@@ -147,6 +153,60 @@ pub trait Target: Send + 'static {
     /// cannot take the batch at its head", which refuses later batches meanwhile) drops
     /// it here: no retry will come to clear it. Cheap, no I/O. Default: nothing.
     fn gave_up(&mut self) {}
+}
+
+/// What an `Ok` from a target's [`Target::send`] means for its events should the
+/// machine lose power (or its kernel crash) right after it: its config's
+/// [`TargetConfig::durability`](crate::TargetConfig::durability), asked once, before
+/// the target is built (the event server asks it of each destination at start, for the
+/// `durable` of its answers and a warning naming the destination).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Durability {
+    /// On stable storage: written and fsynced (a file, a spool the target delivers
+    /// from), acknowledged by every in-sync replica (Kafka with `acks=all`), or by a
+    /// server that answers only once it fsynced.
+    Durable,
+    /// Taken, but not on stable storage yet: a power loss or a crash of the machine may
+    /// lose events already acknowledged (a process crash does not: they are in the
+    /// operating system's page cache, or with a broker). `why` names the setting and
+    /// what `Ok` means with it, e.g. "`fsync = false`: `Ok` means in the page cache".
+    NotDurable {
+        /// The setting and what `Ok` means with it.
+        why: String,
+    },
+    /// The target type does not say ([`TargetConfig::durability`](crate::TargetConfig::durability)'s
+    /// default). Reported as not durable: claiming "on disk" for events a power loss
+    /// may take is the error that loses evidence silently (a client forgets them),
+    /// while calling durable events "not yet on disk" costs a note and a warning only
+    /// (the events are acknowledged all the same). A target type written before
+    /// the method existed is thus reported not durable until its crate answers.
+    Undeclared,
+}
+
+impl Durability {
+    /// A [`Durability::NotDurable`] for `why`.
+    pub fn not_durable(why: impl Into<String>) -> Durability {
+        Durability::NotDurable { why: why.into() }
+    }
+
+    /// Whether `Ok` means on stable storage (only [`Durability::Durable`] does).
+    pub fn is_durable(&self) -> bool {
+        matches!(self, Durability::Durable)
+    }
+
+    /// Why not durable, in words: the target's own reason, or that its type does not
+    /// say. `None` when durable.
+    pub fn why_not(&self) -> Option<&str> {
+        match self {
+            Durability::Durable => None,
+            Durability::NotDurable { why } => Some(why),
+            Durability::Undeclared => Some(
+                "its target type does not say whether its `Ok` means on disk \
+                 (`TargetConfig::durability`), so it is taken as not durable",
+            ),
+        }
+    }
 }
 
 /// The answer of a batch handed to [`Target::send_pipelined`], still to come: resolves

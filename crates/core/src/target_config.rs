@@ -14,7 +14,7 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use thiserror::Error;
 
-use crate::target::{BuildContext, BuildError, Target};
+use crate::target::{BuildContext, BuildError, Durability, Target};
 
 /// The ergonomic, typed side of a target type: its config struct. The registry keeps
 /// the parsed value type-erased in a [`ValidatedConfig`]; this trait is how it gets
@@ -66,6 +66,22 @@ pub trait TargetConfig: DeserializeOwned + Send + Sync + 'static {
     fn clash(&self, name: &str, other: &Self, other_name: &str, run_dir: &Path) -> Option<String> {
         let _ = (name, other, other_name, run_dir);
         None
+    }
+
+    /// What an `Ok` from the target built from this config means should the machine
+    /// lose power right after it (see "`Ok` means durable" in the [`Target`] contract):
+    /// [`Durability::Durable`] when it fsynced (or a broker's replicas, or a server that
+    /// fsyncs, acknowledged), [`Durability::NotDurable`] naming the setting that makes
+    /// it less (`fsync = false`, `spool_fsync = "never"`, `acks=1`). No I/O. The event
+    /// server answers `durable: false` for batches such a destination took, and warns
+    /// at start.
+    ///
+    /// Default [`Durability::Undeclared`], taken as not durable: a wrong "durable"
+    /// tells a client its events are on disk when a power loss would take them, a
+    /// wrong "not durable" only adds a note (see [`Durability::Undeclared`]). Every
+    /// target crate should answer.
+    fn durability(&self) -> Durability {
+        Durability::Undeclared
     }
 
     /// Pure checks of values that serde alone cannot express (no I/O here), run once
@@ -218,6 +234,15 @@ pub fn config_clash<C: TargetConfig>(
 ) -> Option<String> {
     let (a, b) = (config.downcast_ref::<C>()?, other.downcast_ref::<C>()?);
     a.clash(name, b, other_name, run_dir)
+}
+
+/// What `Ok` means for the target of a config that `parse_config::<C>` made
+/// ([`TargetConfig::durability`]); [`Durability::Undeclared`] for a config of another
+/// type. The `durability` of a registration.
+pub fn config_durability<C: TargetConfig>(config: &ValidatedConfig) -> Durability {
+    config
+        .downcast_ref::<C>()
+        .map_or(Durability::Undeclared, C::durability)
 }
 
 /// Builds the target from a config that `parse_config::<C>` made. The `build` of a

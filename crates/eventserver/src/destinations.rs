@@ -13,7 +13,8 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use auditrail_core::config::TargetSpec;
 use auditrail_core::{
-    BatchAck, DeliveryOptions, Dispatcher, DispatcherBuilder, Event, Filter, Routed, TargetConfig,
+    BatchAck, DeliveryOptions, Dispatcher, DispatcherBuilder, Durability, Event, Filter, Routed,
+    TargetConfig,
 };
 
 use crate::dedup::Holders;
@@ -293,9 +294,11 @@ impl StoreDestination {
 pub(crate) struct Destination {
     /// Instance name.
     pub(crate) name: String,
-    /// Whether its `Ok` means fsynced. Other target types document what their `Ok`
-    /// means; they are treated as durable.
-    pub(crate) durable: bool,
+    /// Whether its `Ok` means on stable storage: a store's flush policy, or what
+    /// another target type's config says ([`TargetSpec::durability`]; a type that does
+    /// not say is taken as not durable). A store with a flush policy is asked per
+    /// record too ([`Destinations::durable`]).
+    pub(crate) durability: Durability,
     /// Which events it takes (the dispatcher has its own copy): a rebuild of
     /// de-duplication asks which destinations must hold an event.
     filter: Filter,
@@ -470,7 +473,7 @@ impl Destinations {
                         };
                     list.push(Destination {
                         name: name.clone(),
-                        durable: handle.is_durable(),
+                        durability: config.durability(),
                         filter: filter.clone(),
                         store: Some(StoreDestination {
                             path,
@@ -497,9 +500,16 @@ impl Destinations {
                     );
                 }
                 SpecKind::Registered(spec) => {
+                    let durability = spec.durability();
+                    if let Some(why) = durability.why_not() {
+                        // Said once, at start: every batch it takes is answered
+                        // `durable: false`, and the operator may not expect that.
+                        tracing::warn!(destination = %name, r#type = spec.registration.name,
+                            "destination is not durable: {why}; batches it takes are answered 200 with `durable: false` (a power loss of this machine may lose them)");
+                    }
                     list.push(Destination {
                         name: name.clone(),
-                        durable: true,
+                        durability,
                         filter: filter.clone(),
                         store: None,
                     });
@@ -707,20 +717,53 @@ impl Destinations {
         )
     }
 
-    /// Whether every destination that takes any of `events` acknowledges durably.
-    pub(crate) fn all_durable<'a>(&self, events: impl IntoIterator<Item = &'a Routed>) -> bool {
+    /// The `durable` of an answer: whether every event of the batch is on stable
+    /// storage in every destination that takes it. `new`: the events this request
+    /// stores, each durable when every destination taking it acknowledges durably.
+    /// `stored`: the events answered as duplicates of stored ones (their receipt keys
+    /// and routes), each durable when every store holding it fsynced its record
+    /// ([`StoreHandle::on_stable_storage`]: a store with a flush policy may not have
+    /// yet) and every other destination taking it is durable. A retry of a batch
+    /// answered `durable: false` is answered so too while its records wait for their
+    /// fsync: a duplicate's answer vouches for the stored original.
+    pub(crate) fn durable<'a>(
+        &self,
+        new: impl IntoIterator<Item = &'a Routed>,
+        stored: impl IntoIterator<Item = (ReceiptKey, &'a auditrail_core::RouteSet)>,
+    ) -> bool {
         let mut taking = vec![false; self.list.len()];
-        for e in events {
+        let mut holding: Vec<Vec<ReceiptKey>> = vec![Vec::new(); self.list.len()];
+        for e in new {
             for r in e.routes().iter() {
                 if let Some(t) = taking.get_mut(r) {
                     *t = true;
                 }
             }
         }
+        for (key, routes) in stored {
+            for r in routes.iter() {
+                if let Some(h) = holding.get_mut(r) {
+                    h.push(key);
+                }
+            }
+        }
         self.list
             .iter()
-            .zip(taking)
-            .all(|(d, takes)| d.durable || !takes)
+            .zip(taking.into_iter().zip(holding))
+            .all(|(d, (takes, holds))| {
+                if !takes && holds.is_empty() {
+                    return true;
+                }
+                if d.durability.is_durable() {
+                    return true;
+                }
+                // Not durable on `Ok`: a new event is not on disk yet; a stored one
+                // only if its store says it fsynced the record since.
+                !takes
+                    && d.store
+                        .as_ref()
+                        .is_some_and(|s| s.handle.on_stable_storage(&holds))
+            })
     }
 
     /// The first store destination that takes `event` (by its routes) and would file it

@@ -119,6 +119,11 @@ pub(crate) struct Shared {
     /// because it may not write there ([`StoreHandle::refusing_partitions`]); kept by
     /// the writer as it starts and ends each refusal streak.
     pub(crate) refusing_for_now: Mutex<BTreeSet<PathBuf>>,
+    /// Under a flush policy: the number of the first record written since the last
+    /// fsync, 0 when every record written is fsynced (or the store is durable). Set by
+    /// the writer before the batch holding that record is answered, cleared after an
+    /// fsync of everything written ([`StoreHandle::on_stable_storage`]).
+    unsynced_from: AtomicU64,
 }
 
 /// The last [`RECENT_LINKS`] records, oldest first, each with its event's
@@ -145,7 +150,24 @@ impl Shared {
             recovery: Mutex::new(RecoveryReport::default()),
             head_state: Default::default(),
             refusing_for_now: Mutex::new(BTreeSet::new()),
+            unsynced_from: AtomicU64::new(0),
         }
+    }
+
+    /// Records from number `first` on were written and are not fsynced yet (flush
+    /// policy): kept when earlier ones are waiting already.
+    pub(crate) fn note_unsynced(&self, first: u64) {
+        let _ = self.unsynced_from.compare_exchange(
+            0,
+            first.max(1),
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
+    }
+
+    /// Everything written is fsynced.
+    pub(crate) fn note_synced(&self) {
+        self.unsynced_from.store(0, Ordering::Release);
     }
 
     pub(crate) fn set_head(&self, head: Head) {
@@ -348,6 +370,33 @@ impl StoreHandle {
     /// server must not claim durability for events it stored here.
     pub fn is_durable(&self) -> bool {
         self.cell.shared.durable
+    }
+
+    /// Whether the records of `keys` (events this store took, by their
+    /// [`receipt_key`](Self::receipt_key)) are on stable storage, as far as this store
+    /// knows: always in durable mode (a batch is answered only once fsynced). Under a
+    /// flush policy, when the store fsynced past the newest record of each: found by
+    /// its chain number among the last [`RECENT_LINKS`] records; one it cannot place
+    /// (older, or `chain = false`: no numbers kept) only when nothing the store wrote is
+    /// waiting for an fsync. An answer that calls an event a duplicate says `durable`
+    /// from this: the first answer said `false`, and a retry before the fsync must not
+    /// say `true`. Records read at open count as on disk (as the chain head they set
+    /// does: what checkpoints sign).
+    pub fn on_stable_storage(&self, keys: &[ReceiptKey]) -> bool {
+        let shared = &self.cell.shared;
+        if shared.durable {
+            return true;
+        }
+        let from = shared.unsynced_from.load(Ordering::Acquire);
+        if from == 0 || keys.is_empty() {
+            return true;
+        }
+        let wanted = Wanted::new(keys);
+        let found = self.newest_records(&wanted);
+        let all_synced = wanted
+            .firsts()
+            .all(|i| found[i].as_ref().is_some_and(|f| f.link.seq < from));
+        all_synced
     }
 
     /// Whether records carry chain links (`chain = true`, the default).

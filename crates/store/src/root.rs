@@ -139,15 +139,10 @@ pub fn find_stores(dir: &Path) -> Vec<PathBuf> {
     for _ in 0..3 {
         let mut next = Vec::new();
         for d in level {
-            let Ok(entries) = fs::read_dir(&d) else {
+            let Ok(entries) = folder_entries(&d) else {
                 continue;
             };
-            let mut subdirs: Vec<PathBuf> = entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.is_dir())
-                .collect();
-            subdirs.sort();
+            let subdirs = entries.into_iter().filter(|e| e.is_folder).map(|e| e.path);
             for s in subdirs {
                 if is_store(&s) {
                     found.push(s);
@@ -160,6 +155,36 @@ pub fn find_stores(dir: &Path) -> Vec<PathBuf> {
     }
     found.sort();
     found
+}
+
+/// One entry of a folder, as the walkers that look for stores under a folder see it
+/// ([`folder_entries`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderEntry {
+    /// Its path (the folder's path joined with its name).
+    pub path: PathBuf,
+    /// Whether it is a folder, or a symbolic link to one.
+    pub is_folder: bool,
+}
+
+/// The entries of `dir`, sorted by name: the one listing of the walkers that find
+/// stores under a folder ([`find_stores`] for `verify`, `store prune` and the other
+/// commands given a data dir; `auditrail query --dir` and `sql --dir`), so that they
+/// agree on what is a folder. A symbolic link to a folder is one (the documented way
+/// to move a store to another disk leaves a link at its path); a dangling link or a
+/// link to a file is not. A walker that goes deeper than a few levels guards itself
+/// against a link that leads back up. An entry that cannot be listed is an error.
+pub fn folder_entries(dir: &Path) -> std::io::Result<Vec<FolderEntry>> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let path = entry.path();
+        let is_folder = kind.is_dir() || (kind.is_symlink() && path.is_dir());
+        out.push(FolderEntry { path, is_folder });
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
 }
 
 /// What crash recovery reads from the store's checkpoint log, in one pass over it,

@@ -505,6 +505,18 @@ impl Target for StoreTarget {
 }
 
 impl TargetConfig for StoreConfig {
+    /// Durable unless a flush policy fsyncs later (`flush = { every_bytes,
+    /// every_seconds }`).
+    fn durability(&self) -> auditrail_core::Durability {
+        if self.is_durable() {
+            auditrail_core::Durability::Durable
+        } else {
+            auditrail_core::Durability::not_durable(
+                "a flush policy (`flush = { every_bytes, every_seconds }`): `Ok` means written, fsynced later",
+            )
+        }
+    }
+
     fn folders(
         &self,
         run_dir: &std::path::Path,

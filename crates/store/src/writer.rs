@@ -732,6 +732,8 @@ impl Writer {
     ) -> Result<(), Failure> {
         // Each link of this chunk, with its record's plan and end in that plan's file.
         let mut links = Vec::new();
+        // The number of this chunk's first record (`plan` numbers them from here).
+        let first_record = self.next_record;
         let plans = self.plan(events, now, &mut links)?;
         committed.planned += plans.iter().map(|p| p.buf.len() as u64).sum::<u64>();
         // Remember every segment's state before its first change in this batch.
@@ -820,6 +822,9 @@ impl Writer {
                 self.dirty.extend(files);
                 self.dirty_dirs.extend(synced_dirs);
                 self.dirty_since.get_or_insert_with(Instant::now);
+                // Before the batch is answered: a retry answered as a duplicate
+                // asks whether its record is fsynced yet (`on_stable_storage`).
+                self.shared.note_unsynced(first_record);
                 if self.unsynced_bytes >= policy.every_bytes {
                     self.sync_unpublished()?;
                     self.synced_in_batch = true;
@@ -1181,6 +1186,7 @@ impl Writer {
                 self.dirty.clear();
                 self.unsynced_bytes = 0;
                 self.dirty_since = None;
+                self.shared.note_synced();
                 Ok(())
             }
             Err(e) => {

@@ -116,6 +116,18 @@ impl TargetConfig for EventServerConfig {
         self.check()
     }
 
+    /// `Ok` means in the spool, delivered from there: durable with `spool_fsync =
+    /// "always"` (the default), in the page cache with `"never"`. (What the server it
+    /// forwards to answers later does not change what `Ok` meant.)
+    fn durability(&self) -> auditrail_core::Durability {
+        match self.spool_fsync {
+            crate::config::SpoolFsync::Always => auditrail_core::Durability::Durable,
+            crate::config::SpoolFsync::Never => auditrail_core::Durability::not_durable(
+                "`spool_fsync = \"never\"`: `Ok` means written to the spool in the operating system's page cache, not fsynced",
+            ),
+        }
+    }
+
     fn folders(&self, run_dir: &Path, target_name: &str) -> Vec<(&'static str, PathBuf)> {
         let spool = self
             .spool_folder(run_dir, target_name)

@@ -107,6 +107,20 @@ impl TargetConfig for FileTargetConfig {
         self.check()
     }
 
+    /// Durable with `fsync = true` (the default); not with `fsync = false` (the page
+    /// cache) nor in `mode = "tracing"` (handed to `tracing`, whose writer decides).
+    fn durability(&self) -> auditrail_core::Durability {
+        match self.mode {
+            Mode::Tracing => auditrail_core::Durability::not_durable(
+                "`mode = \"tracing\"`: `Ok` means handed to `tracing`, whose writer neither fsyncs nor answers",
+            ),
+            Mode::File if !self.fsync() => auditrail_core::Durability::not_durable(
+                "`fsync = false`: `Ok` means written to the operating system's page cache, not fsynced",
+            ),
+            Mode::File => auditrail_core::Durability::Durable,
+        }
+    }
+
     fn clash(
         &self,
         name: &str,

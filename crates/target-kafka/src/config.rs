@@ -177,6 +177,26 @@ impl TargetConfig for KafkaConfig {
     const FILE_PROPERTIES: Option<auditrail_core::FileProperties> =
         Some(auditrail_core::config::relative::LIBRDKAFKA);
 
+    /// Durable with `acks=all` (the target's default): every in-sync replica has the
+    /// record (Kafka's durability is replication; brokers fsync on their own
+    /// schedule). Not with `acks=0` or `1` in `properties`.
+    fn durability(&self) -> auditrail_core::Durability {
+        let weak = self.properties.iter().find_map(|(k, v)| {
+            let k = k.trim();
+            let v = v.to_property_string();
+            crate::producer_settings::ACKS_KEYS
+                .contains(&k)
+                .then(|| crate::producer_settings::weak_acks(&v).map(|a| format!("{k}={a}")))
+                .flatten()
+        });
+        match weak {
+            None => auditrail_core::Durability::Durable,
+            Some(setting) => auditrail_core::Durability::not_durable(format!(
+                "`properties` {setting}: `Ok` means the partition's leader has the record, not every in-sync replica (acks=0: no broker confirmed it)"
+            )),
+        }
+    }
+
     fn validate(&self) -> Result<(), InvalidConfig> {
         // `topic` is parsed (and checked) as the config is read.
         if self.brokers.joined().is_empty() {
@@ -260,6 +280,30 @@ mod tests {
         assert_eq!(c.compression, Compression::None);
         assert_eq!(c.delivery_timeout_ms, 30_000);
         assert!(c.properties.is_empty());
+    }
+
+    #[test]
+    fn acks_below_all_make_ok_not_durable() {
+        let durability = |props: serde_json::Value| {
+            parse(serde_json::json!({"brokers": "a:1", "topic": "t", "properties": props}))
+                .unwrap()
+                .durability()
+        };
+        assert!(durability(serde_json::json!({})).is_durable());
+        assert!(durability(serde_json::json!({"acks": "all"})).is_durable());
+        assert!(durability(serde_json::json!({"request.required.acks": -1})).is_durable());
+        for (props, named) in [
+            (serde_json::json!({"acks": "1"}), "acks=1"),
+            (serde_json::json!({"acks": 0}), "acks=0"),
+            (
+                serde_json::json!({"request.required.acks": 1}),
+                "request.required.acks=1",
+            ),
+        ] {
+            let d = durability(props);
+            assert!(!d.is_durable(), "{d:?}");
+            assert!(d.why_not().unwrap().contains(named), "{d:?}");
+        }
     }
 
     #[test]

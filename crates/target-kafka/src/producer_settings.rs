@@ -70,6 +70,18 @@ pub(crate) fn check_properties(
     Ok(())
 }
 
+/// The names librdkafka takes the producer's `acks` by.
+pub(crate) const ACKS_KEYS: [&str; 2] = ["acks", "request.required.acks"];
+
+/// `value` (of an [`ACKS_KEYS`] property), trimmed, when it lets a record count as
+/// delivered before every in-sync replica has it (anything but `all` or `-1`): the
+/// one rule of the warning at build and of the config's
+/// [`durability`](auditrail_core::TargetConfig::durability).
+pub(crate) fn weak_acks(value: &str) -> Option<&str> {
+    let a = value.trim();
+    (a != "all" && a != "-1").then_some(a)
+}
+
 /// The final property list, in the order it is applied (later entries win).
 #[derive(Debug, Clone)]
 pub struct ProducerSettings {
@@ -142,17 +154,13 @@ impl ProducerSettings {
         let acks = self
             .get("request.required.acks")
             .into_iter()
-            .chain(self.get("acks"))
-            .map(str::trim)
-            .collect::<Vec<_>>();
-        for a in acks {
-            if a != "all" && a != "-1" {
-                out.push(format!(
-                    "acks={a}: a record counts as delivered before every in-sync replica has it \
-                     (acks=0: without any broker confirming it); a broker failure can lose \
-                     acknowledged audit events. Use acks=all"
-                ));
-            }
+            .chain(self.get("acks"));
+        for a in acks.filter_map(weak_acks) {
+            out.push(format!(
+                "acks={a}: a record counts as delivered before every in-sync replica has it \
+                 (acks=0: without any broker confirming it); a broker failure can lose \
+                 acknowledged audit events. Use acks=all"
+            ));
         }
         if self
             .get("enable.idempotence")

@@ -22,8 +22,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use auditrail_core::{
-    async_trait, register_target, BuildContext, BuildError, Event, InvalidConfig, Target,
-    TargetConfig, TargetError,
+    async_trait, register_target, BuildContext, BuildError, Durability, Event, InvalidConfig,
+    Target, TargetConfig, TargetError,
 };
 use serde::Deserialize;
 
@@ -45,6 +45,15 @@ impl TargetConfig for JsonlConfig {
             ));
         }
         Ok(())
+    }
+
+    // A file is fsynced per batch before `Ok`; stdout is whatever reads it.
+    fn durability(&self) -> Durability {
+        if self.output == "stdout" {
+            Durability::not_durable("`output = \"stdout\"`: `Ok` means written to stdout")
+        } else {
+            Durability::Durable
+        }
     }
 
     fn build(&self, _ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {

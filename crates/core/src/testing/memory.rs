@@ -207,6 +207,10 @@ impl MemoryConfig {
 }
 
 impl TargetConfig for MemoryConfig {
+    fn durability(&self) -> crate::Durability {
+        crate::Durability::not_durable("`Ok` means held in this process's memory")
+    }
+
     fn build(&self, _ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
         Ok(Box::new(MemoryConfig::store(&self.store)))
     }

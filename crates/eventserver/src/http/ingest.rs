@@ -656,12 +656,16 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
     let accepted = admission.new().len();
     let publication = Publication::prepare(&state, &events, &is_new, ranges, &body, &received);
     drop(body);
-    let durable = state.destinations.all_durable(
+    // Duplicates of stored events count too: an all-duplicates retry is answered
+    // `durable: true` only once the originals are on disk.
+    let stored = admission.stored_duplicates();
+    let durable = state.destinations.durable(
         events
             .iter()
             .zip(&is_new)
             .filter(|(_, &n)| n)
             .map(|(e, _)| e),
+        stored.iter().map(|&(i, key)| (key, events[i].routes())),
     );
     let mut outcome = Outcome {
         accepted,

@@ -54,8 +54,11 @@ use super::error::{ApiError, Signing};
 use crate::auth::Credentials;
 
 /// What a client writes when its events are not yet fsynced.
-const NOT_DURABLE: &str = "at least one destination uses a flush policy: the events are \
-                           written but not yet fsynced, and a power loss may lose them";
+const NOT_DURABLE: &str = "at least one destination that took the events (or holds the stored \
+                           originals of duplicates) answers before they are on disk (a store's \
+                           flush policy, a file destination with fsync = false, a forwarding \
+                           destination with spool_fsync = \"never\", Kafka with acks below all): \
+                           they are written but not yet fsynced, and a power loss may lose them";
 
 /// The request's nonce, which the answer signs: `None` without the header. A header
 /// that is not one nonce ([`NONCE_HEX_LEN`] hex digits, sent once) is `400

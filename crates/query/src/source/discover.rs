@@ -1,7 +1,7 @@
 //! Finding the sources under a folder: an event server's data dir (its stores), one
 //! store, or a node's audit folder.
 
-use std::fs;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use super::Source;
@@ -28,7 +28,7 @@ pub fn discover(dir: &Path) -> Result<Vec<Source>, QueryError> {
         ));
     }
     let mut found = Found::default();
-    walk(dir, &mut found)?;
+    walk(dir, &mut found, &mut HashSet::new())?;
     let mut sources: Vec<Source> = found.stores.into_iter().map(Source::Store).collect();
     if sources.is_empty() && found.segments {
         sources.push(Source::Store(dir.to_path_buf()));
@@ -74,20 +74,27 @@ struct Found {
     segments: bool,
 }
 
-fn walk(dir: &Path, found: &mut Found) -> Result<(), QueryError> {
+/// Walks `dir` and the folders below it, symbolic links to folders followed (a store
+/// moved to another disk with a link left at its path is read, as `verify` and `serve`
+/// read it), each folder once: `visited` holds the folders walked, as the file system
+/// resolves them, so that a link leading back up ends the walk there instead of
+/// looping.
+fn walk(dir: &Path, found: &mut Found, visited: &mut HashSet<PathBuf>) -> Result<(), QueryError> {
     let io = |source| QueryError::Io {
         path: dir.to_path_buf(),
         source,
     };
-    let mut entries: Vec<(String, bool)> = Vec::new();
-    for entry in fs::read_dir(dir).map_err(io)? {
-        let entry = entry.map_err(io)?;
-        let is_dir = entry.file_type().map_err(io)?.is_dir();
-        if let Ok(name) = entry.file_name().into_string() {
-            entries.push((name, is_dir));
-        }
+    if !visited.insert(dir.canonicalize().map_err(io)?) {
+        return Ok(());
     }
-    entries.sort();
+    let entries: Vec<(String, bool)> = auditrail_store::root::folder_entries(dir)
+        .map_err(io)?
+        .into_iter()
+        .filter_map(|e| {
+            let name = e.path.file_name()?.to_str()?.to_owned();
+            Some((name, e.is_folder))
+        })
+        .collect();
     if entries
         .iter()
         .any(|(n, d)| !d && STORE_ROOT_MARKERS.contains(&n.as_str()))
@@ -98,7 +105,7 @@ fn walk(dir: &Path, found: &mut Found) -> Result<(), QueryError> {
     let mut other_files = false;
     for (name, is_dir) in &entries {
         if *is_dir {
-            walk(&dir.join(name), found)?;
+            walk(&dir.join(name), found, visited)?;
         } else if parse_segment_file_name(name).is_some() {
             found.segments = true;
         } else {
