@@ -60,7 +60,7 @@ fn problems(report: &serde_json::Value) -> Vec<(String, String, String)> {
 #[test]
 fn the_forged_line_is_named_and_the_servers_own_records_are_intact() {
     // While the server runs: chainSeq 1..5, a forged 6 appended, then the server's
-    // own 6..10 after it (sealed at 10).
+    // own 6..10 (sealed at 10), in a new segment.
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), &["--data-dir", "data"]);
     post(&server, 1, 61);
@@ -85,10 +85,24 @@ fn the_forged_line_is_named_and_the_servers_own_records_are_intact() {
     let (kind, at, msg) = &found[0];
     assert_eq!(kind, "inserted-record");
     assert_eq!(at, &format!("{rel}:6"));
+    // The server's own 6..10 went to a segment of their own: the store does not
+    // append after bytes it did not write (a file longer than it wrote is a change).
+    let own: Vec<String> = auditrail_testkit::store::record_files(&store)
+        .into_iter()
+        .filter(|f| *f != seg)
+        .map(|f| {
+            f.strip_prefix(&store)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(own.len(), 1, "{own:?}");
+    let own = &own[0];
     assert!(
         msg.starts_with("chainSeq 6: an inserted or forged line")
-            && msg.contains(&format!("the record at {rel}:7"))
-            && msg.contains(&format!("chainSeq 7 at {rel}:8 chains from it")),
+            && msg.contains(&format!("the record at {own}:1"))
+            && msg.contains(&format!("chainSeq 7 at {own}:2 chains from it")),
         "{msg}"
     );
 

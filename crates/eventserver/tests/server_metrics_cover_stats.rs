@@ -291,7 +291,7 @@ fn numbers(stats: &Value) -> Vec<(Vec<String>, Value)> {
                 }
             }
             Value::Array(items) => {
-                if ["gaps", "abandonedRanges"].contains(&last) {
+                if ["gaps", "abandonedRanges", "seqJumps"].contains(&last) {
                     return;
                 }
                 for (i, v) in items.iter().enumerate() {
@@ -457,6 +457,8 @@ fn metric_of(
                 "retentionBytesDeleted" => "store_retention_deleted_bytes_total",
                 "retentionArchiveFailures" => "store_retention_archive_failures_total",
                 "retentionFailures" => "store_retention_failures_total",
+                "retentionPartitionsUnremovable" => "store_retention_partitions_unremovable",
+                "retentionPartitionsMisplaced" => "store_retention_partitions_misplaced",
                 _ => unknown(),
             };
             (name, labels(&[("destination", store)]), value)
