@@ -393,10 +393,9 @@ impl StoreHandle {
         }
         let wanted = Wanted::new(keys);
         let found = self.newest_records(&wanted);
-        let all_synced = wanted
+        wanted
             .firsts()
-            .all(|i| found[i].as_ref().is_some_and(|f| f.link.seq < from));
-        all_synced
+            .all(|i| found[i].as_ref().is_some_and(|f| f.link.seq < from))
     }
 
     /// Whether records carry chain links (`chain = true`, the default).
