@@ -380,8 +380,9 @@ impl StoreHandle {
     /// (older, or `chain = false`: no numbers kept) only when nothing the store wrote is
     /// waiting for an fsync. An answer that calls an event a duplicate says `durable`
     /// from this: the first answer said `false`, and a retry before the fsync must not
-    /// say `true`. Records read at open count as on disk (as the chain head they set
-    /// does: what checkpoints sign).
+    /// say `true`. Records read at open are on disk: the open syncs the store's file
+    /// system before it reads them (`recovery.rs`), as a kill may have left them in the
+    /// page cache.
     pub fn on_stable_storage(&self, keys: &[ReceiptKey]) -> bool {
         let shared = &self.cell.shared;
         if shared.durable {
@@ -393,9 +394,11 @@ impl StoreHandle {
         }
         let wanted = Wanted::new(keys);
         let found = self.newest_records(&wanted);
-        wanted
+        // Bound first: the iterator borrows `wanted`, which the return would outlive.
+        let all_synced = wanted
             .firsts()
-            .all(|i| found[i].as_ref().is_some_and(|f| f.link.seq < from))
+            .all(|i| found[i].as_ref().is_some_and(|f| f.link.seq < from));
+        all_synced
     }
 
     /// Whether records carry chain links (`chain = true`, the default).

@@ -121,6 +121,23 @@ struct SegmentFile {
     good: u64,
 }
 
+/// Puts on disk whatever the last run wrote that may still be only in the page cache
+/// (a run killed under a flush policy, or between a durable store's write and its
+/// fsync), before the records are read: from here on a record read at open counts as
+/// on disk (a duplicate of it is answered `durable: true`, and this start's
+/// checkpoint line signs it), which holds only once it is. One `syncfs(2)` of the
+/// store's file system (Linux; `sync(2)` elsewhere), at open only.
+fn sync_what_the_last_run_wrote(root: &Path) -> Result<(), StoreError> {
+    #[cfg(target_os = "linux")]
+    {
+        let dir = fs::File::open(root).map_err(|e| StoreError::io(root, e))?;
+        rustix::fs::syncfs(&dir).map_err(|e| StoreError::io(root, e.into()))?;
+    }
+    #[cfg(not(target_os = "linux"))]
+    rustix::fs::sync();
+    Ok(())
+}
+
 /// Recovers the store at `root` (see the module docs). `chained`: records carry chain
 /// links (otherwise they are plain JSON objects, one per line). `walked`: the store's
 /// files as the caller found them just before, under the store's lock (the caller
@@ -132,6 +149,7 @@ pub(crate) fn recover(
     walked: StoreFiles,
     progress: &crate::ReadProgress,
 ) -> Result<Recovered, StoreError> {
+    sync_what_the_last_run_wrote(root)?;
     let mut report = RecoveryReport::default();
     let mut files: Vec<SegmentFile> = Vec::new();
     let mut seen = SeqSet::default();

@@ -129,11 +129,17 @@ pub fn is_store(dir: &Path) -> bool {
 /// The stores at or under `dir`, sorted: `dir` itself when it is a store, else every
 /// folder down to three levels that is one (a server's data dir holds its stores
 /// below it). Folders that cannot be read are skipped. A symbolic link to a folder is
-/// followed (a store moved to another disk with a link left at its path).
+/// followed (a store moved to another disk with a link left at its path), and each
+/// real folder is walked and each store listed once, by the first path found (a
+/// folder itself before a link at its level): a link back up (`loop -> .`) or a second
+/// link to a store would otherwise have a store verified and pruned once per path
+/// (and its high-water mark rewritten under another path).
 pub fn find_stores(dir: &Path) -> Vec<PathBuf> {
     if is_store(dir) {
         return vec![dir.to_path_buf()];
     }
+    let real = |p: &Path| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut seen = std::collections::HashSet::from([real(dir)]);
     let mut found = Vec::new();
     let mut level = vec![dir.to_path_buf()];
     for _ in 0..3 {
@@ -142,8 +148,17 @@ pub fn find_stores(dir: &Path) -> Vec<PathBuf> {
             let Ok(entries) = folder_entries(&d) else {
                 continue;
             };
-            let subdirs = entries.into_iter().filter(|e| e.is_folder).map(|e| e.path);
+            let mut subdirs: Vec<PathBuf> = entries
+                .into_iter()
+                .filter(|e| e.is_folder)
+                .map(|e| e.path)
+                .collect();
+            // Folders before links (stable: by name within each).
+            subdirs.sort_by_key(|s| s.symlink_metadata().is_ok_and(|m| m.is_symlink()));
             for s in subdirs {
+                if !seen.insert(real(&s)) {
+                    continue;
+                }
                 if is_store(&s) {
                     found.push(s);
                 } else {
@@ -332,5 +347,20 @@ mod tests {
             find_stores(dir.path()),
             vec![dir.path().join("a"), dir.path().join("b/store")]
         );
+    }
+
+    /// A link back up, a link to the data dir's parent and a second link to a store:
+    /// each store once, by its own path (before, a store was listed once per path, and
+    /// `verify` checked it and `store prune` pruned it that many times).
+    #[cfg(unix)]
+    #[test]
+    fn each_store_is_found_once_whatever_links_lead_to_it() {
+        let top = tempfile::tempdir().unwrap();
+        let data = top.path().join("data");
+        load_or_create_store_id(&data.join("store")).unwrap();
+        std::os::unix::fs::symlink(".", data.join("loop")).unwrap();
+        std::os::unix::fs::symlink("..", data.join("up")).unwrap();
+        std::os::unix::fs::symlink("store", data.join("alias")).unwrap();
+        assert_eq!(find_stores(&data), vec![data.join("store")]);
     }
 }

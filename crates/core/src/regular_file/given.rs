@@ -60,8 +60,9 @@ pub struct PipeNotWritten {
 /// source of an [`io::Error`]; its message does not repeat the path.
 #[derive(Debug, Error)]
 #[error(
-    "is a pipe, which cannot be read a second time: refused (what it held was read at \
-     the start; to reload, give a regular file and restart once)"
+    "is a pipe, which cannot be read a second time: refused (to reload, put a regular \
+     file at this path and send SIGHUP again; a configuration that came from a pipe at \
+     the start needs a restart with a regular file once)"
 )]
 pub struct PipeNotReread {
     /// The path.
