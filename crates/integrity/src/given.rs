@@ -28,7 +28,13 @@ pub const MAX_PROOF_BUNDLE_BYTES: u64 = 128 << 20;
 /// The file at `path`, of at most `limit` bytes, as UTF-8 (see the module docs).
 pub fn read_given_text(path: &Path, limit: u64) -> Result<String, IntegrityError> {
     let bytes = read_given(path, limit, Reading::Start).map_err(|e| IntegrityError::io(path, e))?;
-    // The words of `std::fs::read_to_string`, which these files were read with.
+    utf8_text(path, bytes)
+}
+
+/// The bytes read from `path` as UTF-8, refused with the words of
+/// `std::fs::read_to_string` (which these files were read with before): the one
+/// conversion of the files this crate reads as text.
+pub(crate) fn utf8_text(path: &Path, bytes: Vec<u8>) -> Result<String, IntegrityError> {
     String::from_utf8(bytes).map_err(|_| {
         IntegrityError::io(
             path,

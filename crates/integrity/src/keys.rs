@@ -38,25 +38,13 @@ const MAX_KEY_FILE_BYTES: u64 = 64 << 10;
 fn read_key_file(path: &Path) -> Result<String, IntegrityError> {
     let bytes = auditrail_core::regular_file::read_bounded(path, MAX_KEY_FILE_BYTES)
         .map_err(|e| IntegrityError::io(path, e))?;
-    key_text(path, bytes)
+    crate::given::utf8_text(path, bytes)
 }
 
 /// A key file a user names (`--public-key`, `keys public --key`): a regular file or a
 /// pipe (`<(...)`), bounded like [`read_key_file`] ([`crate::read_given_text`]).
 fn read_given_key_file(path: &Path) -> Result<String, IntegrityError> {
     crate::given::read_given_text(path, MAX_KEY_FILE_BYTES)
-}
-
-fn key_text(path: &Path, bytes: Vec<u8>) -> Result<String, IntegrityError> {
-    String::from_utf8(bytes).map_err(|_| {
-        IntegrityError::io(
-            path,
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "stream did not contain valid UTF-8",
-            ),
-        )
-    })
 }
 
 /// The server's signing key. `Debug` never shows the secret.
