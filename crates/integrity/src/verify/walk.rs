@@ -124,6 +124,9 @@ pub(crate) struct Walk<'a> {
     tree: TreeCheck,
     /// `verify --live`: the walk's findings a prune during it may explain.
     held: Option<HeldBack>,
+    /// Per file: the first chainSeq of the next segment in its folder (`u64::MAX` for
+    /// the newest), worked out at the first gap (gaps are rare).
+    superseded_at: Option<Vec<u64>>,
 }
 
 impl<'a> Walk<'a> {
@@ -153,6 +156,7 @@ impl<'a> Walk<'a> {
             result: WalkResult::default(),
             tree,
             held: None,
+            superseded_at: None,
         }
     }
 
@@ -430,13 +434,29 @@ impl<'a> Walk<'a> {
         // Files that could have held the range: open files whose last record so far is
         // before it (their next one is after it), including the file of the record
         // after the gap, and a finished file whose last record is the one right before
-        // it (records cut from its end: the server goes on in a new segment).
+        // it (records cut from its end: the server goes on in a new segment). A finished
+        // file whose last record is further before it could have held it too when it
+        // was still its folder's newest segment at `first`: partitions interleave in the
+        // chain, so records cut from the end of one partition's segment (a folder put
+        // back from an older copy) sit between records of other partitions. Those come
+        // after the others, the most recently written first.
+        let superseded_at = self
+            .superseded_at
+            .get_or_insert_with(|| superseded_at(self.files))
+            .as_slice();
         let mut candidates: Vec<(u32, u64)> = Vec::new();
+        let mut ends: Vec<(u64, u32, u64)> = Vec::new();
         for (i, st) in self.state.iter().enumerate() {
             let i = i as u32;
             if !(st.open || i == next.file) {
-                if let Some((_, line)) = st.last.filter(|l| l.0.checked_add(1) == Some(first)) {
-                    candidates.push((i, line));
+                match st.last {
+                    Some((seq, line)) if seq.checked_add(1) == Some(first) => {
+                        candidates.push((i, line))
+                    }
+                    Some((seq, line)) if seq < first && superseded_at[i as usize] > first => {
+                        ends.push((seq, i, line))
+                    }
+                    _ => {}
                 }
                 continue;
             }
@@ -446,6 +466,8 @@ impl<'a> Walk<'a> {
                 _ => {}
             }
         }
+        ends.sort_unstable_by(|a, b| b.cmp(a));
+        candidates.extend(ends.into_iter().map(|(_, i, line)| (i, line)));
         let describe = |(f, line): (u32, u64)| {
             let rel = &self.files[f as usize].rel;
             if line == 0 {
@@ -842,4 +864,25 @@ fn pick(members: &[Member], files: &[RecordFile], ok: impl Fn(&Member) -> bool) 
 
 fn line_of(loc: Loc) -> u64 {
     loc.line
+}
+
+/// Per file: the first chainSeq of the next segment in the same folder, `u64::MAX` for a
+/// folder's newest (the server writes a folder's records to its newest segment, so a
+/// file stops taking records where the next one starts).
+fn superseded_at(files: &[RecordFile]) -> Vec<u64> {
+    fn folder(f: &RecordFile) -> &str {
+        f.rel.rsplit_once('/').map_or("", |(dir, _)| dir)
+    }
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_unstable_by(|&a, &b| {
+        (folder(&files[a]), files[a].first_seq).cmp(&(folder(&files[b]), files[b].first_seq))
+    });
+    let mut at = vec![u64::MAX; files.len()];
+    for pair in order.windows(2) {
+        let (a, b) = (&files[pair[0]], &files[pair[1]]);
+        if folder(a) == folder(b) {
+            at[pair[0]] = b.first_seq;
+        }
+    }
+    at
 }
