@@ -85,7 +85,7 @@ pub use config::{
 };
 pub use dead_letter::DeadLetterLine;
 pub use dispatcher::{
-    AckError, BatchAck, BatchError, DeliveryFailure, DeliveryOptions, DeliveryOptionsError,
+    AckError, AckReport, BatchAck, BatchError, DeliveryFailure, DeliveryOptions, DeliveryOptionsError,
     Dispatcher, DispatcherBuilder, DispatcherError, EmitError, Emitted, EventAck, FailureKind,
     NodeStats, OnFull, RouteInfo, RouteSet, Routed, RuntimeSetupError, SeqFileError, SeqSetupError,
     ShutdownReport, StatsReader, TargetShutdown, TargetStats, DEFAULT_BATCH_MAX_EVENTS,
