@@ -18,6 +18,7 @@ impl Dispatcher {
     /// Emits and resolves only when every target that accepted the event has durably
     /// taken it (the target's `Ok`). Fails if any accepting target dead-lettered or
     /// dropped it. Resolves at once when no target accepted the event.
+    ///
     /// Whether the targets that took it are durable on `Ok`:
     /// [`Dispatcher::emit_acked_report`].
     pub async fn emit_acked(&self, draft: impl Into<EventDraft>) -> Result<Emitted, AckError> {
@@ -106,7 +107,9 @@ impl Dispatcher {
                 .await
                 .map_err(|_| BatchError::Abandoned { events: n })?,
         };
-        Ok(BatchAck::assemble(answer, failed, |r| self.is_durable_route(r)))
+        Ok(BatchAck::assemble(answer, failed, |r| {
+            self.is_durable_route(r)
+        }))
     }
 
     /// Emits a batch of drafts and resolves once every event is settled: `Ok` when

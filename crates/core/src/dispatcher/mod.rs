@@ -188,7 +188,7 @@ impl Dispatcher {
     /// added built, [`DispatcherBuilder::target`], says nothing:
     /// [`Durability::Undeclared`](crate::Durability::Undeclared), taken as not durable).
     /// `None` for an index past the routes. [`EventAck::is_durable`] and
-    /// [`Acked::is_durable`] read it for the routes that took an event.
+    /// [`AckReport::is_durable`] read it for the routes that took an event.
     pub fn route_durability(&self, index: usize) -> Option<&crate::target::Durability> {
         self.inner.routes.get(index).map(|r| &r.durability)
     }

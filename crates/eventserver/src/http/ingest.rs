@@ -558,8 +558,7 @@ fn ack_timeout(state: &AppState, routes: &auditrail_core::RouteSet) -> ApiError 
     if let Some(full) = super::full_disk::timed_out_behind_a_full_disk(state, routes) {
         return full;
     }
-    if let Some(failing) =
-        super::failing::behind_a_failing_store(state, routes, state.ack_timeout)
+    if let Some(failing) = super::failing::behind_a_failing_store(state, routes, state.ack_timeout)
     {
         return failing;
     }
