@@ -85,10 +85,11 @@ pub use config::{
 };
 pub use dead_letter::DeadLetterLine;
 pub use dispatcher::{
-    AckError, BatchAck, BatchError, DeliveryFailure, DeliveryOptions, DeliveryOptionsError,
-    Dispatcher, DispatcherBuilder, DispatcherError, EmitError, Emitted, EventAck, FailureKind,
-    NodeStats, OnFull, RouteInfo, RouteSet, Routed, RuntimeSetupError, SeqFileError, SeqSetupError,
-    ShutdownReport, StatsReader, TargetShutdown, TargetStats, DEFAULT_BATCH_MAX_EVENTS,
+    AckError, AckReport, BatchAck, BatchError, DeliveryFailure, DeliveryOptions,
+    DeliveryOptionsError, Dispatcher, DispatcherBuilder, DispatcherError, EmitError, Emitted,
+    EventAck, FailureKind, NodeStats, OnFull, RouteInfo, RouteSet, Routed, RuntimeSetupError,
+    SeqFileError, SeqSetupError, ShutdownReport, StatsReader, TargetShutdown, TargetStats,
+    DEFAULT_BATCH_MAX_EVENTS,
 };
 pub use error_report::{path_and_error, ErrorReport};
 pub use event::{

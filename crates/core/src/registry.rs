@@ -18,7 +18,24 @@ use crate::target_config::{
 };
 
 /// One target type: how it is named, described, configured and built.
+///
+/// Made by [`TargetRegistration::new`] (through [`register_target!`](crate::register_target)),
+/// never field by field: the struct is `#[non_exhaustive]`, so that a field added for
+/// a new [`TargetConfig`] method (as `durability` was) breaks no target crate. Its
+/// fields stay public to read.
+///
+/// ```compile_fail,E0639
+/// # use auditrail_core::TargetRegistration;
+/// # fn any<T>() -> T { unimplemented!() }
+/// // A third-party crate cannot build it literally (it would break at each new field).
+/// let _ = TargetRegistration {
+///     name: "mine", description: "", example_config: "", origin: "mine", site: "mine",
+///     parse: any(), build: any(), path_keys: &[], file_properties: None,
+///     batch_max_events: 1, folders: any(), clash: any(), durability: any(),
+/// };
+/// ```
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct TargetRegistration {
     /// The `type` in config files.
     pub name: &'static str,

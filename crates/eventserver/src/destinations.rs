@@ -294,6 +294,8 @@ impl StoreDestination {
 pub(crate) struct Destination {
     /// Instance name.
     pub(crate) name: String,
+    /// Its target type (`store`, `kafka`, ...), for the log.
+    type_name: &'static str,
     /// Whether its `Ok` means on stable storage: a store's flush policy, or what
     /// another target type's config says ([`TargetSpec::durability`]; a type that does
     /// not say is taken as not durable). A store with a flush policy is asked per
@@ -473,6 +475,7 @@ impl Destinations {
                         };
                     list.push(Destination {
                         name: name.clone(),
+                        type_name: auditrail_store::TYPE_NAME,
                         durability: config.durability(),
                         filter: filter.clone(),
                         store: Some(StoreDestination {
@@ -500,16 +503,10 @@ impl Destinations {
                     );
                 }
                 SpecKind::Registered(spec) => {
-                    let durability = spec.durability();
-                    if let Some(why) = durability.why_not() {
-                        // Said once, at start: every batch it takes is answered
-                        // `durable: false`, and the operator may not expect that.
-                        tracing::warn!(destination = %name, r#type = spec.registration.name,
-                            "destination is not durable: {why}; batches it takes are answered 200 with `durable: false` (a power loss of this machine may lose them)");
-                    }
                     list.push(Destination {
                         name: name.clone(),
-                        durability,
+                        type_name: spec.registration.name,
+                        durability: spec.durability(),
                         filter: filter.clone(),
                         store: None,
                     });
@@ -526,13 +523,28 @@ impl Destinations {
         if let Some(refusal) = first_refusal.filter(|_| !serving) {
             return Err(refusal);
         }
-        Ok((
-            Destinations {
-                list,
-                rechecking: Mutex::new(()),
-            },
-            builder,
-        ))
+        let destinations = Destinations {
+            list,
+            rechecking: Mutex::new(()),
+        };
+        destinations.warn_not_durable(None);
+        Ok((destinations, builder))
+    }
+
+    /// Logs one WARN per destination whose `Ok` does not mean on stable storage,
+    /// naming it, its type and why (a store's flush policy with its values, a file
+    /// destination's `fsync = false`, ...): at start (`when` `None`) and again at each
+    /// reload (`when` names it), whatever the destination's type: every batch it takes
+    /// is answered `durable: false`, and the operator may not expect that. Stores with a
+    /// flush policy used to be left out, while every other such destination was named.
+    pub(crate) fn warn_not_durable(&self, when: Option<&str>) {
+        let when = when.map(|w| format!("{w}: ")).unwrap_or_default();
+        for d in &self.list {
+            if let Some(why) = d.durability.why_not() {
+                tracing::warn!(destination = %d.name, r#type = d.type_name,
+                    "{when}destination is not durable: {why}; batches it takes are answered 200 with `durable: false` (a power loss of this machine may lose them)");
+            }
+        }
     }
 
     /// Attaches tamper evidence to every chained store: its checkpoint task

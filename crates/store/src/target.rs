@@ -506,14 +506,18 @@ impl Target for StoreTarget {
 
 impl TargetConfig for StoreConfig {
     /// Durable unless a flush policy fsyncs later (`flush = { every_bytes,
-    /// every_seconds }`).
+    /// every_seconds }`), said with its values: the operator reading the warning learns
+    /// how much an acknowledgement may leave in the page cache.
     fn durability(&self) -> auditrail_core::Durability {
-        if self.is_durable() {
-            auditrail_core::Durability::Durable
-        } else {
-            auditrail_core::Durability::not_durable(
-                "a flush policy (`flush = { every_bytes, every_seconds }`): `Ok` means written, fsynced later",
-            )
+        match self.flush.policy() {
+            None => auditrail_core::Durability::Durable,
+            Some(p) => auditrail_core::Durability::not_durable(format!(
+                "a flush policy (`flush = {{ every_bytes = {bytes}, every_seconds = {seconds} }}`): \
+                 `Ok` means written, fsynced once {bytes} bytes are written or at the latest \
+                 {seconds} s after a write: an acknowledgement does not mean on disk",
+                bytes = p.every_bytes,
+                seconds = p.every_seconds
+            )),
         }
     }
 

@@ -12,6 +12,7 @@ mod common;
 
 mod a_file_target_that_cannot_start_leaves_the_others_running_and_starts_once_it_can;
 mod a_target_blocking_its_thread_does_not_stop_the_file_target;
+mod acked_emit_says_whether_its_targets_are_durable;
 mod concurrent_emitters_write_whole_lines;
 mod conformance;
 mod corrupt_line_hides_no_other_line;

@@ -1,6 +1,8 @@
-//! `auditrail targets`: the target types this build links.
+//! `auditrail targets`: the target types this build links, or, with `--config`, the
+//! targets of a node config and whether each is durable on `Ok`.
 
 use crate::{out, outln};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -9,13 +11,32 @@ use anyhow::Result;
 #[derive(clap::Args)]
 pub(crate) struct Args {
     /// Print the example config of this target type instead of the list.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "config")]
     example: Option<String>,
+    /// List this node config's targets instead of the types: `<name>\t<type>\t<durability>`
+    /// per target, where durability is `durable` or `not durable: <why>` (what an
+    /// acknowledgement from it means should the machine lose power).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
-/// One line per registered type, `<name>\t<description>`, sorted by name.
+/// One line per registered type, `<name>\t<description>`, sorted by name; with
+/// `--config`, one line per configured target, in the config's order.
 pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let registry = auditrail::registry()?;
+    if let Some(file) = &args.config {
+        let config = auditrail::NodeConfig::load(file, &registry)?;
+        for spec in &config.targets {
+            let durability = spec.durability();
+            let said = match durability.why_not() {
+                None => "durable".to_owned(),
+                // One line per target: a reason never spans lines.
+                Some(why) => format!("not durable: {}", why.replace(['\n', '\t'], " ")),
+            };
+            outln!("{}\t{}\t{said}", spec.name, spec.registration.name)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     match args.example {
         Some(name) => {
             let reg = registry.get(&name)?;

@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::ack::{AckSlot, AckTracker, AckWait};
-use super::answer::BatchAck;
+use super::answer::{AckReport, BatchAck};
 use super::emit::InFlight;
 use super::error::{AckError, BatchError, DeliveryFailure};
 use super::queued_at::QueuedAt;
@@ -18,7 +18,22 @@ impl Dispatcher {
     /// Emits and resolves only when every target that accepted the event has durably
     /// taken it (the target's `Ok`). Fails if any accepting target dead-lettered or
     /// dropped it. Resolves at once when no target accepted the event.
+    ///
+    /// Whether the targets that took it are durable on `Ok`:
+    /// [`Dispatcher::emit_acked_report`].
     pub async fn emit_acked(&self, draft: impl Into<EventDraft>) -> Result<Emitted, AckError> {
+        self.emit_acked_report(draft).await.map(|r| r.emitted)
+    }
+
+    /// [`Dispatcher::emit_acked`], answering also which targets took the event and
+    /// whether each is durable on `Ok` ([`AckReport::is_durable`]): an acknowledged
+    /// event a target holds in the page cache only (a file target with `fsync =
+    /// false`) is lost by a power loss, which a caller that forgets the event once
+    /// acknowledged must know.
+    pub async fn emit_acked_report(
+        &self,
+        draft: impl Into<EventDraft>,
+    ) -> Result<AckReport, AckError> {
         let in_flight = self.enter()?;
         let (event, accepting) = self.prepare(draft.into(), false)?;
         let emitted = Emitted {
@@ -26,11 +41,16 @@ impl Dispatcher {
             seq: event.seq,
             targets: accepting.len(),
         };
+        let not_durable: RouteSet = accepting
+            .iter()
+            .filter(|&r| !self.is_durable_route(r))
+            .collect();
+        let report = AckReport::new(emitted, accepting.clone(), not_durable);
         let Some(done) = self.queue_acked(in_flight, vec![(event, accepting)]).await else {
-            return Ok(emitted);
+            return Ok(report);
         };
         match done.await {
-            Ok(failed) if failed.is_empty() => Ok(emitted),
+            Ok(failed) if failed.is_empty() => Ok(report),
             Ok(failed) => Err(AckError::NotDelivered {
                 id: emitted.id,
                 failures: failed.into_iter().map(|f| f.failure).collect(),
@@ -87,7 +107,9 @@ impl Dispatcher {
                 .await
                 .map_err(|_| BatchError::Abandoned { events: n })?,
         };
-        Ok(BatchAck::assemble(answer, failed))
+        Ok(BatchAck::assemble(answer, failed, |r| {
+            self.is_durable_route(r)
+        }))
     }
 
     /// Emits a batch of drafts and resolves once every event is settled: `Ok` when

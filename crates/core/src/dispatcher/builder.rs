@@ -26,7 +26,7 @@ use crate::event::NodeId;
 use crate::filter::Filter;
 use crate::folder_lock::{FolderLock, FolderLockError};
 use crate::registry::TargetRegistration;
-use crate::target::{BuildContext, BuildError, Target};
+use crate::target::{BuildContext, BuildError, Durability, Target};
 use crate::target_config::ValidatedConfig;
 
 /// Why a dispatcher could not be built. Its `Debug` is its message with its causes
@@ -446,6 +446,9 @@ impl DispatcherBuilder {
             })?;
             // Where a forwarding target's probe goes (later, for one built later).
             let forwarding: ForwardingCell = Arc::default();
+            // What an `Ok` of the target means (acked emits say it): its config's word,
+            // or, for a target handed over built, nothing (taken as not durable).
+            let mut durability = Durability::Undeclared;
             let target = match pending {
                 PendingTarget::Built(t) => t,
                 PendingTarget::Registered {
@@ -459,6 +462,7 @@ impl DispatcherBuilder {
                             parse_table(registration, table, index, &name, &type_name)?
                         }
                     };
+                    durability = (registration.durability)(&config);
                     let ctx = BuildContext {
                         node: self.node.clone(),
                         target_name: name.clone(),
@@ -551,6 +555,7 @@ impl DispatcherBuilder {
                 index,
                 name,
                 type_name,
+                durability,
                 filter,
                 on_full: options.on_full,
                 tx,

@@ -44,7 +44,7 @@ mod stats;
 mod unbuilt;
 mod worker;
 
-pub use answer::{BatchAck, EventAck};
+pub use answer::{AckReport, BatchAck, EventAck};
 pub use builder::{DispatcherBuilder, DispatcherError, RuntimeSetupError};
 pub use error::{AckError, BatchError, DeliveryFailure, EmitError, FailureKind, SeqFileError};
 pub use options::{DeliveryOptions, DeliveryOptionsError, OnFull, DEFAULT_BATCH_MAX_EVENTS};
@@ -113,6 +113,8 @@ struct Route {
     index: usize,
     name: String,
     type_name: String,
+    /// What its target's `Ok` means ([`Dispatcher::route_durability`]).
+    durability: crate::target::Durability,
     filter: Filter,
     on_full: OnFull,
     tx: flume::Sender<Item>,
@@ -179,6 +181,21 @@ impl Dispatcher {
     /// The node id stamped on events.
     pub fn node(&self) -> &NodeId {
         &self.inner.node
+    }
+
+    /// What an `Ok` of route `index`'s target means should the machine lose power: its
+    /// config's [`TargetConfig::durability`](crate::TargetConfig::durability) (a target
+    /// added built, [`DispatcherBuilder::target`], says nothing:
+    /// [`Durability::Undeclared`](crate::Durability::Undeclared), taken as not durable).
+    /// `None` for an index past the routes. [`EventAck::is_durable`] and
+    /// [`AckReport::is_durable`] read it for the routes that took an event.
+    pub fn route_durability(&self, index: usize) -> Option<&crate::target::Durability> {
+        self.inner.routes.get(index).map(|r| &r.durability)
+    }
+
+    /// Whether route `index` is durable on `Ok`.
+    fn is_durable_route(&self, index: usize) -> bool {
+        self.route_durability(index).is_some_and(|d| d.is_durable())
     }
 
     /// The dispatcher's routes (its targets and their filters), in configuration

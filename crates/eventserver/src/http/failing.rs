@@ -12,8 +12,9 @@
 //! written (the retry succeeded: the folder is back) or once the dispatcher gives the
 //! failed batch up (`retry_max_elapsed_s`). A batch already taken that waits behind
 //! such a store (the failed one among them) is answered `503 store_failing` naming it
-//! too, once the store failed at two looks a second apart (its retry failed as well),
-//! or at `ack_timeout_ms`: not a bare `ack_timeout` after the whole wait. The refusal
+//! too, once the store failed at two looks a second apart (its retry failed as well,
+//! `head_refusal::behind_a_refusing_store`, as for a full disk), or at
+//! `ack_timeout_ms`: not a bare `ack_timeout` after the whole wait. The refusal
 //! and `/readyz`'s entry are decided in one place with a full disk's
 //! (`head_refusal.rs`): a store is in one state or the other, never both.
 
@@ -42,15 +43,16 @@ pub(super) fn why(error: &str) -> String {
 pub(super) const UNTIL: &str =
     "that batch is written (the cause seen to) or given up by retry_max_elapsed_s";
 
-/// The answer to a batch not acknowledged while a store destination it went to
-/// (`routes`) has its last batch failing (this batch, or one before it: still retried,
-/// so a retry of it is counted as duplicates once stored): after the whole
-/// `ack_timeout_ms` (`timed_out`), or before it, once the store failed at two looks a
-/// second apart (`None`). `None` when no such store is in that state.
+/// The answer to a batch that waited out `ack_timeout_ms` (`timed_out`) while a store
+/// destination it went to (`routes`) has its last batch failing (this batch, or one
+/// before it: still retried, so a retry of it is counted as duplicates once stored).
+/// A batch is answered before that, once the store refused at two looks a second
+/// apart (`head_refusal::behind_a_refusing_store`). `None` when no such store is in
+/// that state.
 pub(super) fn behind_a_failing_store(
     state: &AppState,
     routes: &RouteSet,
-    timed_out: Option<Duration>,
+    timed_out: Duration,
 ) -> Option<ApiError> {
     let (name, error) = state
         .destinations
@@ -60,16 +62,14 @@ pub(super) fn behind_a_failing_store(
             HeadState::Failing { error } => Some((&d.name, error)),
             _ => None,
         })?;
-    let when = match timed_out {
-        Some(t) => format!("the batch was not acknowledged within {} ms", t.as_millis()),
-        None => "the batch is not acknowledged: it waits behind that batch".to_owned(),
-    };
     Some(ApiError::unavailable(
         "store_failing",
         format!(
             "store destination {name:?}: its last batch failed ({error}; the server's log \
-             names the file): {when}; the server retries it until it is written or given up \
-             (retry_max_elapsed_s); retry (events already stored are counted as duplicates)",
+             names the file): the batch was not acknowledged within {} ms; the server \
+             retries it until it is written or given up (retry_max_elapsed_s); retry \
+             (events already stored are counted as duplicates)",
+            timed_out.as_millis()
         ),
         RETRY,
     ))

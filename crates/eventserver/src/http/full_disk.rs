@@ -6,8 +6,11 @@
 //! batch after it: a node (whose requests time out sooner) saw only time-outs, nothing
 //! saying the disk is full. Now a batch with an event for a store whose last batch
 //! failed on a full disk, and whose file system still has almost nothing free, is
-//! refused at once (`503 disk_full`, nothing stored), and a batch that waited out
-//! `ack_timeout_ms` behind its store's full disk says so.
+//! refused at once (`503 disk_full`, nothing stored), and a batch already taken that
+//! waits behind its store's full disk is answered `503 disk_full` once the store
+//! refuses at two looks a second apart (`head_refusal::behind_a_refusing_store`, the
+//! same decision `/readyz` names it by), or says so at `ack_timeout_ms` when the disk
+//! was full without the store refusing (room for small batches).
 //!
 //! Per store: a batch is refused only when one of its events goes to a full store
 //! (after routing, like a held store's), and `/readyz` names a full store under

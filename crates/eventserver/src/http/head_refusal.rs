@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use auditrail_core::Routed;
+use auditrail_core::{RouteSet, Routed};
 use auditrail_store::HeadRefusal;
 
 use super::error::{ApiError, Position};
@@ -113,4 +113,34 @@ pub(super) fn refuse(
         .at(&routed.first));
     }
     Ok(())
+}
+
+/// The answer to a batch already handed to the destinations that waits behind a store
+/// it went to (`routes`) that refuses batches now, for either cause ([`refusing_stores`]:
+/// its disk full, or its last batch failing): `503` with the reason `/readyz` names the
+/// store under (`disk_full`, `store_failing`), the store, why and until when. `None`
+/// when no store this batch went to refuses. The store retries the batch at its head
+/// in order, so this batch is not stored before that one is: its sender learns why
+/// now, not after `ack_timeout_ms` (a full disk's batch waited it out while `/readyz`
+/// already named the store; only a failing store was answered early). A full disk is
+/// answered before a failing store, as [`refuse`] does.
+pub(super) fn behind_a_refusing_store(state: &AppState, routes: &RouteSet) -> Option<ApiError> {
+    let mut refusing: Vec<RefusingStore> = refusing_stores(&state.destinations)
+        .into_iter()
+        .filter(|s| routes.contains(s.route))
+        .collect();
+    refusing.sort_by_key(|s| matches!(s.refusal, HeadRefusal::Failing { .. }));
+    let store = refusing.into_iter().next()?;
+    Some(ApiError::unavailable(
+        store.reason(),
+        format!(
+            "store destination {:?}: {}: the batch is not acknowledged: it waits behind \
+             that batch; the server retries it until {}; retry (events already stored are \
+             counted as duplicates)",
+            store.name,
+            store.why(),
+            store.until()
+        ),
+        store.retry(),
+    ))
 }

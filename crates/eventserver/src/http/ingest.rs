@@ -511,10 +511,11 @@ async fn store(
     // batch went to.
     let routes = super::full_disk::routes_of(&batch.events);
     let mut task = tokio::spawn(admit_emit_settle(state.clone(), batch));
-    // Looked at every `FAILING_LOOK`: a store this batch went to whose last batch
-    // failed at two looks in a row (its retry failed too) holds this batch behind it,
-    // for as long as it fails: the batch is answered then, naming it, not after the
-    // whole `ack_timeout_ms` (stop 61: a store folder moved away).
+    // Looked at every `FAILING_LOOK`: a store this batch went to that refuses batches
+    // at two looks in a row (its last batch failing, its retry too, or its disk full)
+    // holds this batch behind it, for as long as it refuses: the batch is answered
+    // then, naming it, as `/readyz` names it, not after the whole `ack_timeout_ms`
+    // (stop 61: a store folder moved away; stop 64: a full disk).
     let mut failing_before = false;
     loop {
         let remaining_time = deadline.saturating_duration_since(Instant::now());
@@ -529,7 +530,7 @@ async fn store(
             }
             Err(_) if Instant::now() >= deadline => return Err(ack_timeout(state, &routes)),
             Err(_) => {
-                let failing = super::failing::behind_a_failing_store(state, &routes, None);
+                let failing = super::head_refusal::behind_a_refusing_store(state, &routes);
                 match failing {
                     Some(answer) if failing_before => return Err(answer),
                     Some(_) => failing_before = true,
@@ -541,7 +542,7 @@ async fn store(
 }
 
 /// How often a batch waiting for its acknowledgement looks whether a store it went to
-/// fails (`failing.rs`).
+/// refuses batches (`head_refusal.rs`: failing, or its disk full).
 const FAILING_LOOK: Duration = Duration::from_secs(1);
 
 /// The events are stored but no signed line vouches for them: not acknowledged (a retry
@@ -557,8 +558,7 @@ fn ack_timeout(state: &AppState, routes: &auditrail_core::RouteSet) -> ApiError 
     if let Some(full) = super::full_disk::timed_out_behind_a_full_disk(state, routes) {
         return full;
     }
-    if let Some(failing) =
-        super::failing::behind_a_failing_store(state, routes, Some(state.ack_timeout))
+    if let Some(failing) = super::failing::behind_a_failing_store(state, routes, state.ack_timeout)
     {
         return failing;
     }

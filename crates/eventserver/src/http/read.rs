@@ -337,6 +337,7 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
         super::readiness::Verdict::from(super::readiness::NotReady {
             reason: "io_error",
             message: format!("the readiness probe failed: {e}"),
+            destinations: Vec::new(),
         })
     });
     // Stores held at start are named, but leave the server ready: it stores what the
@@ -386,7 +387,12 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     } = verdict;
     let mut answer = match not_ready {
         None => json!({"status": "ready"}),
-        Some(n) => json!({"status": "not_ready", "reason": n.reason, "message": n.message}),
+        // With each destination that refuses, as `degraded` names one: a reader (an
+        // alert, a dashboard) learns which without parsing `message`.
+        Some(n) => json!({
+            "status": "not_ready", "reason": n.reason, "message": n.message,
+            "destinations": n.destinations.into_iter().map(super::readiness::Degraded::json).collect::<Vec<_>>(),
+        }),
     };
     if !held.is_empty() {
         answer["held"] = serde_json::Value::Array(held);

@@ -69,6 +69,12 @@ pub(crate) struct NotReady {
     pub(crate) reason: &'static str,
     /// Names the destination (not its path: `/readyz` needs no key) and the OS error.
     pub(crate) message: String,
+    /// Each destination that refuses, one entry each in the shape of `degraded`'s
+    /// (`destination`, `reason`, `message`, its reason's fields): `/readyz`'s
+    /// `destinations`, so that a reader learns which destinations make the server not
+    /// ready without parsing `message`. Empty when no destination is the cause (the
+    /// data folder's floor, a probe that hangs).
+    pub(crate) destinations: Vec<Degraded>,
 }
 
 /// The probe's verdict: why a batch sent now would be refused (`not_ready`), and what
@@ -117,6 +123,7 @@ impl NotReady {
         NotReady {
             reason: "io_error",
             message: "the readiness probe failed (a poisoned lock)".to_owned(),
+            destinations: Vec::new(),
         }
     }
 }
@@ -173,6 +180,7 @@ impl Readiness {
                              (a file system that hangs): batches would wait too",
                             running.as_secs()
                         ),
+                        destinations: Vec::new(),
                     });
                 }
                 return state
@@ -269,8 +277,21 @@ impl Readiness {
                     "store destination {name:?} refuses a new file ({e}){others}: {STORE_REFUSES}"
                 )
             };
+            let destinations = refusing
+                .iter()
+                .map(|(name, reason, e)| Degraded {
+                    reason,
+                    store: Some((*name).clone()),
+                    message: format!("store destination {name:?} refuses a new file ({e})"),
+                    ..Degraded::default()
+                })
+                .collect();
             return Verdict {
-                not_ready: Some(NotReady { reason, message }),
+                not_ready: Some(NotReady {
+                    reason,
+                    message,
+                    destinations,
+                }),
                 degraded,
             };
         }
@@ -319,12 +340,14 @@ impl Readiness {
                          (min_free_bytes): batches are refused (503)",
                         self.min_free_bytes
                     ),
+                    destinations: Vec::new(),
                 }),
                 None => Some(NotReady {
                     reason: "disk_unknown",
                     message: "the free space of the data folder cannot be read \
                               (min_free_bytes is set): batches are refused (503)"
                         .to_owned(),
+                    destinations: Vec::new(),
                 }),
             };
         }
@@ -491,6 +514,7 @@ pub(crate) fn stores_refusing(
         let unready = NotReady {
             reason: refusing[0].reason,
             message,
+            destinations: refusing,
         };
         return (Some(unready), Vec::new());
     }

@@ -228,6 +228,9 @@ impl Reloader {
         if let (Some(cell), Some(acceptor)) = (&self.tls, acceptor) {
             cell.send_replace(acceptor);
         }
+        // Said again, as at start: an operator reading the log of a reload (a new
+        // config checked in) sees what its answers' `durable: false` comes from.
+        self.state.destinations.warn_not_durable(Some("reload"));
         Ok(report)
     }
 }
