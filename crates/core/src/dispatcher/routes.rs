@@ -117,6 +117,19 @@ impl Routed {
         &self.routes
     }
 
+    /// The same event routed to only those of its routes for which `keep` holds (the
+    /// filters are not run again: a subset of the routes that accepted it stays true
+    /// for it). The event is shared, not copied. The event server sends a retried event
+    /// again to the destinations that cannot show they still hold it, and to those
+    /// alone.
+    pub fn narrowed(&self, mut keep: impl FnMut(usize) -> bool) -> Routed {
+        Routed {
+            event: self.event.clone(),
+            routes: self.routes.iter().filter(|&i| keep(i)).collect(),
+            dispatcher: self.dispatcher,
+        }
+    }
+
     /// The event, giving up the routing (a copy only if it is still shared).
     pub fn into_event(self) -> Event {
         Arc::unwrap_or_clone(self.event)
