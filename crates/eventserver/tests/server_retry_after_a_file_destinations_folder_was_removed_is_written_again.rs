@@ -82,7 +82,11 @@ async fn a_retry_after_the_file_destinations_folder_was_removed_is_written_again
         "the file destination cannot show it holds the event: it is written again, not \
          answered as a duplicate: {answer}"
     );
-    assert_eq!(lines_holding(&audit, id), 1, "written into the re-created folder");
+    assert_eq!(
+        lines_holding(&audit, id),
+        1,
+        "written into the re-created folder"
+    );
 
     // Sent again with the file in place: written again too (at-least-once in a
     // destination that cannot be read back; the id tells the copies apart).
@@ -99,7 +103,12 @@ async fn with_a_store_too_the_store_keeps_one_record_and_the_file_gets_the_event
     let id = e["id"].as_str().unwrap();
     let first = sent(&s, &e).await;
     assert_eq!(counts(&first), (Some(1), Some(0), Some(true)));
-    let range = |a: &Value| (a["receipt"]["firstSeq"].clone(), a["receipt"]["lastSeq"].clone());
+    let range = |a: &Value| {
+        (
+            a["receipt"]["firstSeq"].clone(),
+            a["receipt"]["lastSeq"].clone(),
+        )
+    };
     assert!(first["receipt"].is_object(), "{first}");
 
     std::fs::remove_dir_all(&audit).unwrap();
@@ -109,7 +118,11 @@ async fn with_a_store_too_the_store_keeps_one_record_and_the_file_gets_the_event
         (Some(1), Some(0), Some(true)),
         "the file part is written again: {answer}"
     );
-    assert_eq!(lines_holding(&audit, id), 1, "written into the re-created folder");
+    assert_eq!(
+        lines_holding(&audit, id),
+        1,
+        "written into the re-created folder"
+    );
     assert_eq!(
         stored_ids(&s.store()).get(id).copied(),
         Some(1),

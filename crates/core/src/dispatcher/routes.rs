@@ -148,4 +148,23 @@ mod tests {
         assert!(set.contains(64) && set.contains(3) && !set.contains(1) && !set.contains(65));
         assert!(RouteSet::new().is_empty());
     }
+
+    #[test]
+    fn narrowed_keeps_the_event_and_only_the_routes_asked_for() {
+        let event = Arc::new(
+            crate::EventDraft::new("generic", "narrowed")
+                .complete(&crate::NodeId::new("n1").unwrap(), || 7)
+                .unwrap(),
+        );
+        let routed = Routed {
+            event: event.clone(),
+            routes: [0, 2, 5, 70].into_iter().collect(),
+            dispatcher: 3,
+        };
+        let narrowed = routed.narrowed(|r| r != 2 && r != 70);
+        assert_eq!(narrowed.routes().iter().collect::<Vec<_>>(), [0, 5]);
+        assert!(Arc::ptr_eq(&narrowed.event, &event), "shared, not copied");
+        assert_eq!(narrowed.dispatcher, 3);
+        assert!(routed.narrowed(|_| false).routes().is_empty());
+    }
 }

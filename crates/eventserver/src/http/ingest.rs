@@ -718,7 +718,13 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         sent.push(e);
         sent_positions.push(p);
     }
-    let batch_index = |k: usize| if again.len() > 0 { emitted[k] } else { admission.new()[k] };
+    let batch_index = |k: usize| {
+        if again.len() > 0 {
+            emitted[k]
+        } else {
+            admission.new()[k]
+        }
+    };
     // Where the `k`-th new event is among those emitted.
     let new_at: Vec<usize> = if again.len() > 0 {
         (0..emitted.len()).filter(|&k| is_new[emitted[k]]).collect()
@@ -775,7 +781,10 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
     // stored (its stores hold it): the answer is not `200`, and the retry sends it
     // again.
     let acks = failed.events();
-    let stored = |k: usize| acks.get(emitted_of_new(k)).is_some_and(|e| e.is_delivered());
+    let stored = |k: usize| {
+        acks.get(emitted_of_new(k))
+            .is_some_and(|e| e.is_delivered())
+    };
     admission.commit_stored(stored);
     publication.publish(&state, stored);
     let not_stored: Vec<&auditrail_core::EventAck> = failed

@@ -52,7 +52,10 @@ impl SentAgain {
                 again.by_event.resize_with(events.len(), || None);
             }
             let sent = events[i].narrowed(|r| destinations.cannot_show(r));
-            let held = routes.iter().filter(|&r| !destinations.cannot_show(r)).collect();
+            let held = routes
+                .iter()
+                .filter(|&r| !destinations.cannot_show(r))
+                .collect();
             again.by_event[i] = Some((sent, held));
             again.count += 1;
         }
