@@ -370,6 +370,11 @@ impl StoreCheck {
 #[derive(Debug)]
 pub(crate) struct Destinations {
     list: Vec<Destination>,
+    /// Whether every destination is a store: each can then show whether it still holds
+    /// an event it took ([`Destinations::records_gone`]), and a retry's duplicates need
+    /// no destination's delivery again (the usual server: nothing more to look at per
+    /// batch). See [`Destinations::cannot_show`].
+    all_stores: bool,
     /// Taken by a re-check of the held stores (`resume.rs`): one at a time.
     rechecking: Mutex<()>,
 }
@@ -524,6 +529,7 @@ impl Destinations {
             return Err(refusal);
         }
         let destinations = Destinations {
+            all_stores: list.iter().all(|d| d.store.is_some()),
             list,
             rechecking: Mutex::new(()),
         };
@@ -942,19 +948,50 @@ impl Destinations {
         gone
     }
 
-    /// The receipts of an acknowledged batch: per event, the routes that took it.
+    /// Whether every destination can show that it still holds an event it took: only
+    /// stores can ([`Destinations::records_gone`]). When so, a retry's duplicates are
+    /// answered on the stores' word alone, and nothing is sent again.
+    pub(crate) fn all_show_what_they_hold(&self) -> bool {
+        self.all_stores
+    }
+
+    /// Whether the destination of `route` cannot show that it still holds an event it
+    /// took: every destination that is not a store (`file`, a forwarding `eventserver`,
+    /// `kafka`, a user's target type). A `file` destination's folder may be removed by
+    /// an operator's cleanup job, a Kafka topic deleted, another server's store lost:
+    /// the server cannot read any of them back. A retried event that such a
+    /// destination took is sent to it again, never answered as its duplicate on the
+    /// word of the server's memory alone (at-least-once there: event ids tell the
+    /// copies apart downstream; another event server de-duplicates them itself).
+    pub(crate) fn cannot_show(&self, route: usize) -> bool {
+        !self.all_stores && self.list.get(route).is_some_and(|d| d.store.is_none())
+    }
+
+    /// The receipts of an acknowledged batch: per event, the routes that took it, and
+    /// those that held it already (`held(k)` of the `k`-th event emitted: a retried
+    /// event sent again only to the destinations that could not show they hold it, its
+    /// stores holding their records; `None` for the others).
     /// `keys`: the [`receipt_keys`](Self::receipt_keys) of the events emitted, in the
     /// order emitted (the ack's order).
-    pub(crate) async fn receipts_of(
+    pub(crate) async fn receipts_of<'a>(
         &self,
         ack: &BatchAck,
         keys: &[ReceiptKey],
+        held: impl Fn(usize) -> Option<&'a auditrail_core::RouteSet>,
     ) -> Result<Option<serde_json::Value>, IntegrityError> {
         if !self.gives_receipts() {
             return Ok(None);
         }
         debug_assert_eq!(ack.events().len(), keys.len());
-        let taken: Vec<auditrail_core::RouteSet> = ack.events().iter().map(|e| e.taken()).collect();
+        let taken: Vec<auditrail_core::RouteSet> = ack
+            .events()
+            .iter()
+            .enumerate()
+            .map(|(k, e)| match held(k) {
+                None => e.taken(),
+                Some(held) => e.taken().iter().chain(held.iter()).collect(),
+            })
+            .collect();
         self.receipts(keys.iter().copied().zip(&taken)).await
     }
 

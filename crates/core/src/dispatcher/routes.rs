@@ -117,6 +117,19 @@ impl Routed {
         &self.routes
     }
 
+    /// The same event routed to only those of its routes for which `keep` holds (the
+    /// filters are not run again: a subset of the routes that accepted it stays true
+    /// for it). The event is shared, not copied. The event server sends a retried event
+    /// again to the destinations that cannot show they still hold it, and to those
+    /// alone.
+    pub fn narrowed(&self, mut keep: impl FnMut(usize) -> bool) -> Routed {
+        Routed {
+            event: self.event.clone(),
+            routes: self.routes.iter().filter(|&i| keep(i)).collect(),
+            dispatcher: self.dispatcher,
+        }
+    }
+
     /// The event, giving up the routing (a copy only if it is still shared).
     pub fn into_event(self) -> Event {
         Arc::unwrap_or_clone(self.event)
@@ -134,5 +147,24 @@ mod tests {
         assert_eq!(set.len(), 5);
         assert!(set.contains(64) && set.contains(3) && !set.contains(1) && !set.contains(65));
         assert!(RouteSet::new().is_empty());
+    }
+
+    #[test]
+    fn narrowed_keeps_the_event_and_only_the_routes_asked_for() {
+        let event = Arc::new(
+            crate::EventDraft::new("generic", "narrowed")
+                .complete(&crate::NodeId::new("n1").unwrap(), || 7)
+                .unwrap(),
+        );
+        let routed = Routed {
+            event: event.clone(),
+            routes: [0, 2, 5, 70].into_iter().collect(),
+            dispatcher: 3,
+        };
+        let narrowed = routed.narrowed(|r| r != 2 && r != 70);
+        assert_eq!(narrowed.routes().iter().collect::<Vec<_>>(), [0, 5]);
+        assert!(Arc::ptr_eq(&narrowed.event, &event), "shared, not copied");
+        assert_eq!(narrowed.dispatcher, 3);
+        assert!(routed.narrowed(|_| false).routes().is_empty());
     }
 }

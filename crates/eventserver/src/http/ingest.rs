@@ -648,24 +648,33 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         _memory,
     } = batch;
     let admission = admit_held(&state, &events).await;
-    let duplicates = admission.duplicates();
+    // Duplicates a destination that is not a store took: it cannot show it still holds
+    // them, so they are sent to it again and answered `accepted` (sent_again.rs).
+    let again = super::sent_again::SentAgain::of(&state.destinations, &events, &admission);
+    let duplicates = admission.duplicates() - again.len();
     let mut is_new = vec![false; events.len()];
     for &i in admission.new() {
         is_new[i] = true;
     }
-    let accepted = admission.new().len();
+    let accepted = admission.new().len() + again.len();
+    // Events sent again are neither shown nor counted as stored again: their first
+    // storing was (`/v1/stats` counts them among the duplicates).
     let publication = Publication::prepare(&state, &events, &is_new, ranges, &body, &received);
     drop(body);
     // Duplicates of stored events count too: an all-duplicates retry is answered
-    // `durable: true` only once the originals are on disk.
+    // `durable: true` only once the originals are on disk. An event sent again counts
+    // as new in the destinations it is sent to, and as stored in those that hold it.
     let stored = admission.stored_duplicates();
     let durable = state.destinations.durable(
         events
             .iter()
             .zip(&is_new)
             .filter(|(_, &n)| n)
-            .map(|(e, _)| e),
-        stored.iter().map(|&(i, key)| (key, events[i].routes())),
+            .map(|(e, _)| e)
+            .chain(again.all_sent()),
+        stored
+            .iter()
+            .map(|&(i, key)| (key, again.held(i).unwrap_or(events[i].routes()))),
     );
     let mut outcome = Outcome {
         accepted,
@@ -689,27 +698,56 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
             .map_err(unsealed)?;
         return Ok(outcome);
     }
-    let (new, new_positions): (Vec<Routed>, Vec<Position>) = events
-        .into_iter()
-        .zip(positions)
-        .zip(is_new)
-        .filter(|(_, n)| *n)
-        .map(|(e, _)| e)
-        .unzip();
+    // The new events, and the events sent again (to their destinations that cannot
+    // show they hold them), in batch order. `emitted[k]`: the batch index of the
+    // `k`-th, kept only when events are sent again (else the new ones are all).
+    let mut emitted: Vec<usize> = Vec::new();
+    let mut sent = Vec::with_capacity(accepted);
+    let mut sent_positions = Vec::with_capacity(accepted);
+    for (i, (e, p)) in events.into_iter().zip(positions).enumerate() {
+        let e = if is_new[i] {
+            e
+        } else if let Some(again) = again.sent(i) {
+            again.clone()
+        } else {
+            continue;
+        };
+        if again.len() > 0 {
+            emitted.push(i);
+        }
+        sent.push(e);
+        sent_positions.push(p);
+    }
+    let batch_index = |k: usize| {
+        if again.len() > 0 {
+            emitted[k]
+        } else {
+            admission.new()[k]
+        }
+    };
+    // Where the `k`-th new event is among those emitted.
+    let new_at: Vec<usize> = if again.len() > 0 {
+        (0..emitted.len()).filter(|&k| is_new[emitted[k]]).collect()
+    } else {
+        Vec::new()
+    };
+    let emitted_of_new = |k: usize| if again.len() > 0 { new_at[k] } else { k };
     // Receipts find the stored events by id and content: keyed by the admission, which
     // hashed each event's identity once for its fingerprint and its receipt tag.
     let keys = state
         .destinations
-        .receipt_keys(|| admission.receipt_keys(admission.new().iter().copied()));
-    let failed = match state.dispatcher.emit_routed_acked(new).await {
+        .receipt_keys(|| admission.receipt_keys((0..sent.len()).map(batch_index)));
+    let held = |k: usize| emitted.get(k).and_then(|&i| again.held(i));
+    let failed = match state.dispatcher.emit_routed_acked(sent).await {
         Ok(ack) if ack.is_delivered() => {
             admission.commit();
             publication.publish(&state, |_| true);
-            // Receipts cover the events this request stored, per store that took them;
+            // Receipts cover the events this request stored, per store that took them,
+            // and the stored records of the events sent again to other destinations;
             // the answer waits for their seals.
             outcome.receipt = state
                 .destinations
-                .receipts_of(&ack, &keys)
+                .receipts_of(&ack, &keys, held)
                 .await
                 .map_err(unsealed)?;
             return Ok(outcome);
@@ -739,8 +777,14 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
     // shown live and counted now (the retry will not: it answers them as duplicates).
     // The others may have been stored by some destinations: releasing them lets a retry
     // store them again (a duplicate stored in those, never a loss), and shows them then.
+    // An event sent again that a destination did not take stays remembered as
+    // stored (its stores hold it): the answer is not `200`, and the retry sends it
+    // again.
     let acks = failed.events();
-    let stored = |k: usize| acks.get(k).is_some_and(|e| e.is_delivered());
+    let stored = |k: usize| {
+        acks.get(emitted_of_new(k))
+            .is_some_and(|e| e.is_delivered())
+    };
     admission.commit_stored(stored);
     publication.publish(&state, stored);
     let not_stored: Vec<&auditrail_core::EventAck> = failed
@@ -748,7 +792,7 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         .iter()
         .filter(|e| !e.is_delivered())
         .collect();
-    if let Some(refused) = refused_alone(&failed, &new_positions) {
+    if let Some(refused) = refused_alone(&failed, &sent_positions) {
         return Err(refused);
     }
     let first = not_stored

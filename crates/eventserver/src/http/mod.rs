@@ -28,6 +28,7 @@ pub(crate) mod read_turn;
 pub(crate) mod readiness;
 mod repeated_header;
 mod routed_to;
+mod sent_again;
 mod signed_answer;
 mod stream;
 mod transfer_coding;

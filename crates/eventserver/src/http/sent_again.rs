@@ -1,0 +1,87 @@
+//! A retry's events that de-duplication remembers but that a destination cannot show
+//! it still holds: sent to that destination again, never answered as duplicates.
+//!
+//! A duplicate answer vouches for what the destinations hold: the node forgets what a
+//! `200` counted. Stores show it (the record read back at its place,
+//! `Destinations::records_gone`); no other destination type can (a `file` destination
+//! whose folder a cleanup job removed, a Kafka topic deleted, another server's store
+//! lost), and de-duplication only remembers, in memory, that they took the event once.
+//! Such an event is therefore sent again to those destinations (its routes narrowed to
+//! them, `Routed::narrowed`), while the stores that hold its record keep their one
+//! copy: at-least-once in those destinations, whose copies the event id tells apart.
+//! The answer counts it `accepted` (taken again), not `duplicates`.
+
+use auditrail_core::{RouteSet, Routed};
+
+use crate::dedup::Admission;
+use crate::destinations::Destinations;
+
+/// The events of a batch sent again (see the module docs).
+#[derive(Debug, Default)]
+pub(super) struct SentAgain {
+    /// Per event of the batch, when it is sent again: the event routed to the
+    /// destinations that cannot show they hold it, and the routes that showed it
+    /// (its stores). Empty, never allocated, when no event is (the usual server,
+    /// whose destinations are all stores, never looks further).
+    by_event: Vec<Option<(Routed, RouteSet)>>,
+    count: usize,
+}
+
+impl SentAgain {
+    /// Which of `events`' duplicates found stored before (the admission's
+    /// [`Admission::stored_duplicates`], after the stores' check of their records)
+    /// are sent again.
+    pub(super) fn of(
+        destinations: &Destinations,
+        events: &[Routed],
+        admission: &Admission,
+    ) -> SentAgain {
+        let mut again = SentAgain::default();
+        if admission.duplicates() == 0 || destinations.all_show_what_they_hold() {
+            return again;
+        }
+        // The same event twice in the batch is sent again once (the other copy is a
+        // repeat within the batch, a duplicate as ever).
+        let mut seen = std::collections::HashSet::new();
+        for (i, key) in admission.stored_duplicates() {
+            let routes = events[i].routes();
+            if !routes.iter().any(|r| destinations.cannot_show(r)) || !seen.insert(key) {
+                continue;
+            }
+            if again.by_event.is_empty() {
+                again.by_event.resize_with(events.len(), || None);
+            }
+            let sent = events[i].narrowed(|r| destinations.cannot_show(r));
+            let held = routes
+                .iter()
+                .filter(|&r| !destinations.cannot_show(r))
+                .collect();
+            again.by_event[i] = Some((sent, held));
+            again.count += 1;
+        }
+        again
+    }
+
+    /// How many events are sent again.
+    pub(super) fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Event `i` of the batch sent again, routed to the destinations that cannot show
+    /// they hold it.
+    pub(super) fn sent(&self, i: usize) -> Option<&Routed> {
+        self.by_event.get(i)?.as_ref().map(|(r, _)| r)
+    }
+
+    /// The routes of event `i` that showed they hold it (its stores), when it is sent
+    /// again.
+    pub(super) fn held(&self, i: usize) -> Option<&RouteSet> {
+        self.by_event.get(i)?.as_ref().map(|(_, h)| h)
+    }
+
+    /// The events sent again, routed to the destinations that cannot show they hold
+    /// them, in batch order.
+    pub(super) fn all_sent(&self) -> impl Iterator<Item = &Routed> + '_ {
+        self.by_event.iter().flatten().map(|(r, _)| r)
+    }
+}
