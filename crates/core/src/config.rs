@@ -316,7 +316,8 @@ impl NodeConfig {
         let text = read_config_file(path, crate::regular_file::Reading::Start).map_err(|e| {
             ConfigError::File {
                 file: file.clone(),
-                message: format!("cannot read: {e}"),
+                // The file is named first by `ConfigError::File`: said once.
+                message: format!("cannot read: {}", crate::without_path(path, &e)),
             }
         })?;
         let folder = relative::config_folder(path).map_err(|e| ConfigError::File {

@@ -31,11 +31,7 @@ impl fmt::Display for ErrorReport<'_> {
         let mut text = self.0.to_string();
         let mut cause = self.0.source();
         while let Some(c) = cause {
-            let said = c.to_string();
-            if !text.contains(&said) {
-                text.push_str(": ");
-                text.push_str(&said);
-            }
+            add_cause(&mut text, &c.to_string());
             cause = c.source();
         }
         f.write_str(&text)
@@ -48,16 +44,52 @@ impl fmt::Debug for ErrorReport<'_> {
     }
 }
 
+/// Adds `cause` to an error's `text` (`: CAUSE`), said once: not at all when the text
+/// says it already, and without its leading path (`PATH: what`) when the text names
+/// that path already (an error about one path names it first, and so may its
+/// caller's context: `the server's signing key (PATH)`). The one rule of the chains
+/// people read ([`ErrorReport`], the command line's errors).
+pub fn add_cause(text: &mut String, cause: &str) {
+    if text.contains(cause) {
+        return;
+    }
+    let said = match cause.split_once(": ") {
+        Some((path, rest)) if !path.is_empty() && text.contains(path) => rest,
+        _ => cause,
+    };
+    if text.contains(said) {
+        return;
+    }
+    text.push_str(": ");
+    text.push_str(said);
+}
+
 /// `PATH: ERROR` for an error about `path`, or `ERROR` alone when its message begins
-/// with that path already: an error that names the path it is about (a folder to
-/// create that is a regular file, [`crate::durable::NotAFolder`], or a dangling link)
-/// would otherwise say the path twice in a row, which reads as two paths.
+/// with that path already: every error about one path names it first
+/// ([`crate::durable::NotAFolder`], [`crate::regular_file::NotRegularFile`], a
+/// dangling link), which its caller's `PATH: ERROR` would otherwise say twice in a
+/// row, read as two paths.
 pub fn path_and_error(path: &std::path::Path, error: &dyn fmt::Display) -> String {
     let path = path.display().to_string();
     let said = error.to_string();
     match said.strip_prefix(path.as_str()) {
         Some(rest) if rest.starts_with(": ") => said,
         _ => format!("{path}: {said}"),
+    }
+}
+
+/// `error`'s message without the `PATH: ` it begins with, if it does: for a caller
+/// whose own words name `path` elsewhere than first (`PATH: cannot read: ERROR`),
+/// so that the path is said once.
+pub fn without_path(path: &std::path::Path, error: &dyn fmt::Display) -> String {
+    let path = path.display().to_string();
+    let said = error.to_string();
+    match said
+        .strip_prefix(path.as_str())
+        .and_then(|r| r.strip_prefix(": "))
+    {
+        Some(rest) => rest.to_owned(),
+        None => said,
     }
 }
 
@@ -103,6 +135,26 @@ mod tests {
             ErrorReport(&Says(io())).to_string(),
             "says its cause: disk on fire"
         );
+    }
+
+    #[test]
+    fn a_cause_naming_a_path_the_chain_said_adds_only_what_it_found() {
+        let mut text = "the server's signing key (/d/signing.key)".to_owned();
+        add_cause(
+            &mut text,
+            "/d/signing.key: is a FIFO (named pipe), not a regular file",
+        );
+        assert_eq!(
+            text,
+            "the server's signing key (/d/signing.key): is a FIFO (named pipe), not a regular file"
+        );
+        add_cause(&mut text, "is a FIFO (named pipe), not a regular file");
+        add_cause(&mut text, "/other: gone");
+        assert!(text.ends_with("regular file: /other: gone"), "{text}");
+        let at = std::path::Path::new("server.toml");
+        let e = std::io::Error::other("server.toml: is a pipe");
+        assert_eq!(without_path(at, &e), "is a pipe");
+        assert_eq!(without_path(at, &std::io::Error::other("gone")), "gone");
     }
 
     #[test]

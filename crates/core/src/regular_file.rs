@@ -9,7 +9,9 @@
 //! dir is a mistake (or someone's doing): every open here adds `O_NONBLOCK`, which makes
 //! opening a FIFO or device return at once, then checks with `fstat` what was opened
 //! and refuses anything but a regular file with [`NotRegularFile`], naming the path and
-//! what it is. A regular file is then used as any other (`O_NONBLOCK` is cleared again:
+//! what it is (`PATH: is a FIFO (named pipe), not a regular file: ...`: every error of
+//! this module names its path first, once, as [`crate::durable::NotAFolder`] does; a
+//! caller that names the path too says it with [`crate::path_and_error`]). A regular file is then used as any other (`O_NONBLOCK` is cleared again:
 //! it means nothing for regular files, but the handle is given back as a plain one).
 //!
 //! The same holds for the files a config names (TLS certificates and keys, CA files):
@@ -63,11 +65,13 @@ impl std::fmt::Display for SpecialKind {
 
 /// A file auditrail keeps in a data dir is not a regular file: it is not read nor
 /// written. Carried as the source of an [`io::Error`]; see [`is_not_regular`]. Its
-/// message does not repeat the path: every caller's error names it already.
+/// message begins with the path (`PATH: is ...`), as every error about one path does:
+/// a caller naming the path too says it once with [`crate::path_and_error`].
 #[derive(Debug, Error)]
 #[error(
-    "is {kind}, not a regular file: refused (auditrail keeps only regular files \
-     there; remove it and put the file back, e.g. from a backup)"
+    "{}: is {kind}, not a regular file: refused (auditrail keeps only regular files \
+     there; remove it and put the file back, e.g. from a backup)",
+    path.display()
 )]
 pub struct NotRegularFile {
     /// The path opened.
@@ -160,11 +164,12 @@ pub fn read_to_string(path: &Path) -> io::Result<String> {
 
 /// A file read with a bound ([`read_bounded`]) holds more than the bound: it is not
 /// read. Carried as the source of an [`io::Error`]; like [`NotRegularFile`], its
-/// message does not repeat the path.
+/// message begins with the path.
 #[derive(Debug, Error)]
 #[error(
-    "holds {size} bytes or more, more than the {limit} bytes such a file may hold: \
-     refused (not the file meant?)"
+    "{}: holds {size} bytes or more, more than the {limit} bytes such a file may hold: \
+     refused (not the file meant?)",
+    path.display()
 )]
 pub struct FileTooLarge {
     /// The path read.
@@ -280,10 +285,16 @@ mod tests {
         .unwrap();
         let e = read(&fifo).unwrap_err();
         assert!(is_not_regular(&e), "{e}");
+        // The path said once, first, whoever names it too.
+        let said = format!(
+            "{}: is a FIFO (named pipe), not a regular file",
+            fifo.display()
+        );
+        assert!(e.to_string().starts_with(&said), "{e}");
         assert!(
-            e.to_string()
-                .starts_with("is a FIFO (named pipe), not a regular file"),
-            "{e}"
+            crate::path_and_error(&fifo, &e).starts_with(&said),
+            "{}",
+            crate::path_and_error(&fifo, &e)
         );
         let inner = e
             .get_ref()
@@ -307,11 +318,11 @@ mod tests {
         let e = read_bounded(&file, 9).unwrap_err();
         let inner = e.get_ref().unwrap().downcast_ref::<FileTooLarge>().unwrap();
         assert_eq!((inner.size, inner.limit), (10, 9));
-        assert!(
-            e.to_string()
-                .starts_with("holds 10 bytes or more, more than the 9 bytes"),
-            "{e}"
+        let said = format!(
+            "{}: holds 10 bytes or more, more than the 9 bytes",
+            file.display()
         );
+        assert!(e.to_string().starts_with(&said), "{e}");
         let e = read_bounded(Path::new("/dev/zero"), 9).unwrap_err();
         assert!(is_not_regular(&e), "{e}");
     }

@@ -130,7 +130,10 @@ pub const DEFAULT_MAX_ANSWER_MEMORY_BYTES: usize = 256 * 1024 * 1024;
 #[derive(Debug, Error)]
 pub enum ServerConfigError {
     /// The file cannot be read.
-    #[error("{file}: cannot read: {source}")]
+    #[error(
+        "{file}: cannot read: {}",
+        auditrail_core::without_path(std::path::Path::new(file), source)
+    )]
     Read {
         /// The file.
         file: String,

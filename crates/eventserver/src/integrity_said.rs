@@ -17,7 +17,7 @@ pub(crate) fn said(e: &IntegrityError) -> String {
                 path.display()
             )
         }
-        IntegrityError::Io { path, source } => format!("{}: {source}", path.display()),
+        IntegrityError::Io { path, source } => auditrail_core::path_and_error(path, source),
         other => format!("tamper evidence: {other}"),
     }
 }

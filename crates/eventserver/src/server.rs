@@ -480,6 +480,7 @@ async fn start_inner(
         &SourceContext {
             partition_stores: &partition_stores,
             partition_slots: budget.partition_stores,
+            open_file_limit: budget.limit,
             destinations: &destinations,
             data_dir: &config.data_dir,
             dead_letter_dir: &config.dead_letter_dir(),
@@ -601,9 +602,10 @@ async fn start_inner(
         stop_rx,
         ConnLimits::of(&config),
         max_connections,
-        config
-            .max_connections_per_client
-            .map(crate::conn::per_client::PerClient::new),
+        config.max_connections_per_client.map(|max| {
+            use crate::conn::per_client::PerClient;
+            PerClient::new(max, state.metrics.connections_refused(PerClient::REASON))
+        }),
     ));
     Ok(RunningServer {
         local_addr,

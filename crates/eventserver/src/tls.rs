@@ -25,7 +25,7 @@ pub(crate) const MAX_TLS_FILE_BYTES: u64 = 4 << 20;
 pub enum TlsError {
     /// A `[tls]` file cannot be read: missing, unreadable, not a regular file (a FIFO,
     /// a device: refused at once, never waited on), or larger than 4 MiB.
-    #[error("tls.{setting} {}: {source}", path.display())]
+    #[error("tls.{setting} {}", auditrail_core::path_and_error(path, source))]
     Read {
         /// `cert`, `key` or `client_ca`.
         setting: &'static str,
@@ -35,7 +35,7 @@ pub enum TlsError {
         source: std::io::Error,
     },
     /// `tls.cert` cannot be read or is not PEM.
-    #[error("tls.cert {}: {source}", path.display())]
+    #[error("tls.cert {}", auditrail_core::path_and_error(path, source))]
     Cert {
         /// The file.
         path: PathBuf,
@@ -49,7 +49,7 @@ pub enum TlsError {
         path: PathBuf,
     },
     /// `tls.key` cannot be read, is not PEM, or holds no private key.
-    #[error("tls.key {}: {source}", path.display())]
+    #[error("tls.key {}", auditrail_core::path_and_error(path, source))]
     Key {
         /// The file.
         path: PathBuf,
@@ -87,7 +87,7 @@ pub enum TlsError {
     #[error("tls: {0}")]
     Protocols(#[source] rustls::Error),
     /// `tls.client_ca` cannot be read, is not PEM, or holds no certificate.
-    #[error("tls.client_ca {}: {source}", path.display())]
+    #[error("tls.client_ca {}", auditrail_core::path_and_error(path, source))]
     ClientCa {
         /// The file.
         path: PathBuf,
@@ -109,7 +109,7 @@ pub enum TlsError {
         source: rustls::Error,
     },
     /// The client certificate verifier cannot be built over `tls.client_ca`.
-    #[error("tls.client_ca {}: {source}", path.display())]
+    #[error("tls.client_ca {}", auditrail_core::path_and_error(path, source))]
     ClientVerifier {
         /// The file.
         path: PathBuf,

@@ -583,7 +583,7 @@ fn node_id(dir: &Path, node: &NodeId) -> Result<NodeId, WitnessSetupError> {
 #[derive(Debug, Error)]
 enum HandedFileError {
     /// The file cannot be read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", auditrail_core::path_and_error(path, source))]
     Read {
         /// The file.
         path: PathBuf,
@@ -600,7 +600,10 @@ enum HandedFileError {
         text: String,
     },
     /// The file cannot be written.
-    #[error("cannot record checkpoint #{index} as given in {}: {source}", path.display())]
+    #[error(
+        "cannot record checkpoint #{index} as given in {}",
+        auditrail_core::path_and_error(path, source)
+    )]
     Write {
         /// The checkpoint's index.
         index: u64,

@@ -48,7 +48,7 @@ struct Pointer {
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum HeadError {
     /// A piece of the log could not be read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", auditrail_core::path_and_error(path, source))]
     Read {
         /// The piece (or the store folder).
         path: PathBuf,

@@ -13,7 +13,6 @@
 //!   there ("no high-water mark") rather than looked up in the data dir's file, which
 //!   never names it.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::high_water::{dir_and_parents, HIGH_WATER_FILE};
@@ -86,42 +85,32 @@ pub fn stores_under(dir: &Path) -> Vec<PathBuf> {
 /// The partition stores under `dir` (`<partition folder>/store` of every partition
 /// folder found up to a few folders down), sorted: those of the Kafka sources whose
 /// `store_root` is inside `dir`, for the operator commands given a data dir rather
-/// than a config. Stores are not walked into.
+/// than a config. Stores are not walked into. Walked as the data dir's stores are
+/// ([`auditrail_store::root::walk_folders`]): a partition folder, or a folder above
+/// it, moved to another disk with a link left at its path is found, once, and a link
+/// back up ends the walk there. Before, links were not followed at all (for fear of
+/// loops), and such a partition store was left out of `verify` and `store prune`
+/// without a word.
 pub fn find_partition_stores(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut level = vec![dir.to_path_buf()];
-    for _ in 0..PARTITION_DEPTH {
-        let mut next = Vec::new();
-        for d in level {
-            let Ok(entries) = fs::read_dir(&d) else {
-                continue;
-            };
-            for e in entries.filter_map(Result::ok) {
-                let path = e.path();
-                // Not through links (a link may point back up), and not into stores.
-                if !e.file_type().is_ok_and(|t| t.is_dir())
-                    || auditrail_store::root::is_store(&path)
-                {
-                    continue;
-                }
-                let store = path.join(PARTITION_STORE_FOLDER);
-                if auditrail_store::root::is_store(&store) && partition_folder(&store).is_some() {
-                    found.push(store);
-                } else {
-                    next.push(path);
-                }
-            }
+    use auditrail_store::root::{is_store, walk_folders, Met};
+    walk_folders(dir, PARTITION_DEPTH, |path| {
+        if is_store(path) {
+            return Met::Skip;
         }
-        level = next;
-    }
-    found.sort();
-    found
+        let store = path.join(PARTITION_STORE_FOLDER);
+        if is_store(&store) && partition_folder(&store).is_some() {
+            Met::Found(store)
+        } else {
+            Met::Descend
+        }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use std::fs;
 
     #[test]
     fn a_partition_store_keeps_its_marks_in_its_partition_folder_even_without_a_marks_file() {

@@ -56,4 +56,5 @@ mod integrity_start_refuses_a_log_whose_oldest_pieces_were_removed_by_hand;
 mod integrity_swapped_lines;
 mod integrity_tree_heads;
 mod integrity_truncated_file;
+mod partition_store_behind_a_link_is_found_once;
 mod store_accept_check_never_opens_what_is_at_the_marks_temporary_name;

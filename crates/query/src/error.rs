@@ -13,7 +13,7 @@ const NAMED_FILES: usize = 10;
 #[non_exhaustive]
 pub enum QueryError {
     /// A file or folder could not be read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", auditrail_core::path_and_error(path, source))]
     Io {
         /// The path.
         path: PathBuf,

@@ -349,7 +349,7 @@ pub struct TornPiece {
 
 /// What went wrong reading a piece.
 #[derive(Debug, thiserror::Error)]
-#[error("{}: {source}", path.display())]
+#[error("{}", auditrail_core::path_and_error(path, source))]
 pub struct PieceError {
     /// The piece (or the store folder, when it could not be listed).
     pub path: PathBuf,

@@ -128,21 +128,52 @@ pub fn is_store(dir: &Path) -> bool {
 
 /// The stores at or under `dir`, sorted: `dir` itself when it is a store, else every
 /// folder down to three levels that is one (a server's data dir holds its stores
-/// below it). Folders that cannot be read are skipped. A symbolic link to a folder is
-/// followed (a store moved to another disk with a link left at its path), and each
-/// real folder is walked and each store listed once, by the first path found (a
-/// folder itself before a link at its level): a link back up (`loop -> .`) or a second
-/// link to a store would otherwise have a store verified and pruned once per path
-/// (and its high-water mark rewritten under another path).
+/// below it). Folders that cannot be read are skipped. Walked by [`walk_folders`]: a
+/// symbolic link to a folder is followed (a store moved to another disk with a link
+/// left at its path), and each real folder is walked and each store listed once, by
+/// the first path found; a link back up (`loop -> .`) or a second link to a store
+/// would otherwise have a store verified and pruned once per path (and its high-water
+/// mark rewritten under another path).
 pub fn find_stores(dir: &Path) -> Vec<PathBuf> {
     if is_store(dir) {
         return vec![dir.to_path_buf()];
     }
+    walk_folders(dir, 3, |s| {
+        if is_store(s) {
+            Met::Found(s.to_path_buf())
+        } else {
+            Met::Descend
+        }
+    })
+}
+
+/// What a walker of [`walk_folders`] makes of a folder it meets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Met {
+    /// It holds (or is) what is looked for, at this path: listed, not walked into.
+    Found(PathBuf),
+    /// Walked into, if the depth allows.
+    Descend,
+    /// Neither listed nor walked into (a store, when looking for something else).
+    Skip,
+}
+
+/// The one walk of the folders under `dir` for the commands given a data folder, down
+/// to `depth` levels, whatever they look for in it (the data dir's stores,
+/// [`find_stores`]; the Kafka sources' partition stores, which sit deeper and are told
+/// by their partition folder): `met` says of each folder met whether it is found,
+/// walked into or skipped. The found paths come back sorted. Folders that cannot be
+/// read are skipped. A symbolic link to a folder is one ([`folder_entries`]) and is
+/// followed, but each real folder is met once, by the first path found (a folder
+/// itself before a link at its level, each by name): a link back up (`loop -> ..`)
+/// ends there instead of walking the tree again, and two paths to one folder list what
+/// it holds once.
+pub fn walk_folders(dir: &Path, depth: usize, mut met: impl FnMut(&Path) -> Met) -> Vec<PathBuf> {
     let real = |p: &Path| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     let mut seen = std::collections::HashSet::from([real(dir)]);
     let mut found = Vec::new();
     let mut level = vec![dir.to_path_buf()];
-    for _ in 0..3 {
+    for _ in 0..depth {
         let mut next = Vec::new();
         for d in level {
             let Ok(entries) = folder_entries(&d) else {
@@ -159,10 +190,10 @@ pub fn find_stores(dir: &Path) -> Vec<PathBuf> {
                 if !seen.insert(real(&s)) {
                     continue;
                 }
-                if is_store(&s) {
-                    found.push(s);
-                } else {
-                    next.push(s);
+                match met(&s) {
+                    Met::Found(p) => found.push(p),
+                    Met::Descend => next.push(s),
+                    Met::Skip => {}
                 }
             }
         }
@@ -183,7 +214,7 @@ pub struct FolderEntry {
 }
 
 /// The entries of `dir`, sorted by name: the one listing of the walkers that find
-/// stores under a folder ([`find_stores`] for `verify`, `store prune` and the other
+/// stores under a folder ([`walk_folders`]: [`find_stores`] for `verify`, `store prune` and the other
 /// commands given a data dir; `auditrail query --dir` and `sql --dir`), so that they
 /// agree on what is a folder. A symbolic link to a folder is one (the documented way
 /// to move a store to another disk leaves a link at its path); a dangling link or a

@@ -29,7 +29,7 @@ use crate::naming::{self, Role};
 #[non_exhaustive]
 pub enum ReadError {
     /// A file or folder could not be read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", auditrail_core::path_and_error(path, source))]
     Io {
         /// The path.
         path: PathBuf,

@@ -18,7 +18,7 @@ const MAX_KEY_FILE_BYTES: u64 = 64 << 10;
 #[derive(Debug, thiserror::Error)]
 pub enum SigningKeyError {
     /// The file cannot be read.
-    #[error("signing_key {path}: {source}")]
+    #[error("signing_key {}", auditrail_core::path_and_error(path, source))]
     Read {
         /// The file.
         path: PathBuf,

@@ -58,11 +58,7 @@ pub(crate) fn exit_for(error: &anyhow::Error) -> ExitCode {
 pub(crate) fn describe(error: &anyhow::Error) -> String {
     let mut text = error.to_string();
     for cause in error.chain().skip(1) {
-        let cause = cause.to_string();
-        if !text.contains(&cause) {
-            text.push_str(": ");
-            text.push_str(&cause);
-        }
+        auditrail::add_cause(&mut text, &cause.to_string());
     }
     text
 }

@@ -432,7 +432,7 @@ pub(crate) struct SeqFile {
 pub enum SeqSetupError {
     /// The file cannot be read or written (its tmp file included, see
     /// [`crate::durable::replace_file`]).
-    #[error("sequence file {}: {source}", path.display())]
+    #[error("sequence file {}", crate::path_and_error(path, source))]
     File {
         /// The sequence file.
         path: PathBuf,
@@ -449,7 +449,7 @@ pub enum SeqSetupError {
         found: String,
     },
     /// The folder of the sequence files cannot be created.
-    #[error("sequence file folder {}: {source}", path.display())]
+    #[error("sequence file folder {}", crate::path_and_error(path, source))]
     Folder {
         /// The folder.
         path: PathBuf,

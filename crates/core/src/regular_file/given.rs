@@ -40,11 +40,12 @@ pub enum Reading {
 }
 
 /// A pipe given at a start did not reach its end within [`PIPE_WAIT`]. Carried as the
-/// source of an [`io::Error`]; its message does not repeat the path.
+/// source of an [`io::Error`]; its message begins with the path.
 #[derive(Debug, Error)]
 #[error(
-    "is a pipe that did not reach its end within {} s ({read} bytes came): given up \
+    "{}: is a pipe that did not reach its end within {} s ({read} bytes came): given up \
      (nothing writes to it? give a regular file, or a pipe whose writer ends)",
+    path.display(),
     waited.as_secs()
 )]
 pub struct PipeNotWritten {
@@ -57,12 +58,13 @@ pub struct PipeNotWritten {
 }
 
 /// A pipe named to be read again (a SIGHUP reload): refused at once. Carried as the
-/// source of an [`io::Error`]; its message does not repeat the path.
+/// source of an [`io::Error`]; its message begins with the path.
 #[derive(Debug, Error)]
 #[error(
-    "is a pipe, which cannot be read a second time: refused (to reload, put a regular \
-     file at this path and send SIGHUP again; a configuration that came from a pipe at \
-     the start needs a restart with a regular file once)"
+    "{}: is a pipe, which cannot be read a second time: refused (to reload, put a \
+     regular file at this path and send SIGHUP again; a configuration that came from a \
+     pipe at the start needs a restart with a regular file once)",
+    path.display()
 )]
 pub struct PipeNotReread {
     /// The path.
@@ -266,9 +268,12 @@ mod tests {
         let e = read_given(&fifo, 1024, Reading::Again).unwrap_err();
         let inner = e.get_ref().unwrap().downcast_ref::<PipeNotReread>();
         assert_eq!(inner.unwrap().path, fifo, "{e}");
-        assert!(e
-            .to_string()
-            .starts_with("is a pipe, which cannot be read a second time"));
+        // Its path first, once.
+        let said = format!(
+            "{}: is a pipe, which cannot be read a second time",
+            fifo.display()
+        );
+        assert!(e.to_string().starts_with(&said), "{e}");
 
         let e = pipe::read(&fifo, 1024, Duration::from_millis(200)).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::TimedOut);

@@ -14,6 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use prometheus_client::metrics::counter::Counter;
+
 /// The open connections of each client address, bounded.
 #[derive(Debug)]
 pub(crate) struct PerClient {
@@ -23,6 +25,9 @@ pub(crate) struct PerClient {
     closed: AtomicU64,
     /// When the last warning was logged.
     warned: Mutex<Option<Instant>>,
+    /// `auditrail_server_connections_refused_total{reason="max_connections_per_client"}`:
+    /// every connection closed for the bound (the warning says them only every 10 s).
+    refusals: Counter,
 }
 
 /// A warning at most this often: a client retrying in a loop must not flood the log.
@@ -36,15 +41,20 @@ pub(crate) struct ClientSlot {
 }
 
 impl PerClient {
-    /// At most `max` connections per client address.
-    pub(crate) fn new(max: usize) -> Arc<PerClient> {
+    /// At most `max` connections per client address; each connection closed for it
+    /// counted in `refusals`.
+    pub(crate) fn new(max: usize, refusals: Counter) -> Arc<PerClient> {
         Arc::new(PerClient {
             max,
             open: Mutex::new(HashMap::new()),
             closed: AtomicU64::new(0),
             warned: Mutex::new(None),
+            refusals,
         })
     }
+
+    /// The metric's `reason` for connections this bound closes.
+    pub(crate) const REASON: &'static str = "max_connections_per_client";
 
     /// A place for a connection from `addr`, or `None` when it holds `max` already
     /// (the connection is then closed; said in a warning at most every 10 s).
@@ -66,6 +76,7 @@ impl PerClient {
     }
 
     fn refused(&self, addr: IpAddr) {
+        self.refusals.inc();
         let closed = self.closed.fetch_add(1, Ordering::Relaxed) + 1;
         let mut warned = self.warned.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
@@ -109,7 +120,8 @@ mod tests {
 
     #[test]
     fn an_address_holds_at_most_max_and_gets_a_place_back_when_one_closes() {
-        let per = PerClient::new(2);
+        let refusals = Counter::default();
+        let per = PerClient::new(2, refusals.clone());
         let a: IpAddr = "127.0.0.1".parse().unwrap();
         let b: IpAddr = "127.0.0.2".parse().unwrap();
         let one = per.take(a).unwrap();
@@ -118,6 +130,7 @@ mod tests {
         // As an IPv6-mapped address: the same client.
         assert!(per.take("::ffff:127.0.0.1".parse().unwrap()).is_none());
         assert!(per.take(b).is_some());
+        assert_eq!(refusals.get(), 2);
         drop(one);
         assert_eq!(per.open_from(a), 1);
         assert!(per.take(a).is_some());

@@ -299,7 +299,9 @@ pub(super) async fn healthz() -> impl IntoResponse {
 /// (`kafka`, ...) beside them. Such a destination holding an event unconfirmed past
 /// `ack_timeout_ms` is `degraded` (`behind.rs`). A store held at start is listed in `held` (by destination
 /// name: `/readyz` needs no key) without making the server not ready; so is a Kafka
-/// source's held partition store (by source, topic and partition: `source/held.rs`). A store refusing
+/// source's held partition store (by source, topic and partition: `source/held.rs`), and
+/// named under `degraded` a partition store waiting for a place in the open-file budget
+/// (`source/waiting.rs`). A store refusing
 /// only some partition folders leaves the server ready, counted under `degraded`
 /// (`readiness::partitions_refusing`). `/healthz` stays `200` then: the process is
 /// alive, and a restart would not help.
@@ -404,11 +406,15 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     probed.extend(super::readiness::partitions_refusing(&state.destinations));
     probed.extend(super::readiness::marks_unpublished(&state.destinations));
     probed.extend(super::behind::destinations_behind(&state));
-    if !probed.is_empty() {
-        answer["degraded"] = probed
-            .into_iter()
-            .map(super::readiness::Degraded::json)
-            .collect();
+    let mut degraded: Vec<serde_json::Value> = probed
+        .into_iter()
+        .map(super::readiness::Degraded::json)
+        .collect();
+    // Kafka partitions whose store waits for a place in the open-file budget: their
+    // records wait in Kafka, the rest is stored (`source/waiting.rs`).
+    degraded.extend(crate::source::waiting_readyz_entries(&state.sources));
+    if !degraded.is_empty() {
+        answer["degraded"] = serde_json::Value::Array(degraded);
     }
     let status = if answer["status"] == "ready" {
         StatusCode::OK

@@ -51,6 +51,10 @@ pub(crate) struct Metrics {
     rejected: Family<ReasonLabels, Counter>,
     /// Ingest latency of successful batches, request to durable answer.
     latency: Histogram,
+    /// Connections closed at once after `accept`, by reason (a bound of the config's:
+    /// `max_connections_per_client`). Not by client: an address per series would grow
+    /// with every client (or scanner) that ever hit the bound; the log names them.
+    connections_refused: Family<ReasonLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -62,6 +66,7 @@ impl Default for Metrics {
             unrouted: Counter::default(),
             rejected: Family::default(),
             latency: Histogram::new(LATENCY_BUCKETS),
+            connections_refused: Family::default(),
         }
     }
 }
@@ -77,6 +82,14 @@ impl Metrics {
     /// Counts one rejected request.
     pub(crate) fn rejected(&self, reason: &'static str) {
         self.rejected.get_or_create(&[("reason", reason)]).inc();
+    }
+
+    /// The counter of connections closed at once for `reason` (the config key whose
+    /// bound closed them), for the accept loop to count each in.
+    pub(crate) fn connections_refused(&self, reason: &'static str) -> Counter {
+        self.connections_refused
+            .get_or_create(&[("reason", reason)])
+            .clone()
     }
 
     /// Records the latency of one successful ingest request.
@@ -115,6 +128,13 @@ impl Metrics {
             "auditrail_server_requests_rejected",
             "Ingest requests refused, by reason (the error code of the answer)",
             self.rejected.clone(),
+        );
+        r.register(
+            "auditrail_server_connections_refused",
+            "Connections closed at once after accept, before anything of them was read, by \
+             reason: max_connections_per_client (the client's address held that many \
+             already; the log names the address)",
+            self.connections_refused.clone(),
         );
         r.register_with_unit(
             "auditrail_server_ingest",

@@ -51,7 +51,7 @@ enum Opened {
     Store(Box<PartitionStore>),
     /// Not open (not tried, a stop, or a failure tried again later, with its
     /// error): paused.
-    Waits(Option<String>),
+    Waits(Option<Box<PartitionError>>),
     /// Refused by its integrity check: paused, held.
     Held,
 }
@@ -89,6 +89,10 @@ struct Slot {
     /// (`/v1/checkpoints`, `waiting.rs`).
     open_tries: u32,
     open_error: Option<String>,
+    /// Since when its store waits for a place in the open-file budget, and the bound
+    /// that refused the last open (`/readyz`, `waiting.rs`); `None` when its last
+    /// open failed otherwise, or none did.
+    descriptors: Option<(Instant, super::slots::NoSlot)>,
 }
 
 impl Slot {
@@ -107,7 +111,28 @@ impl Slot {
             expect: None,
             open_tries: 0,
             open_error: None,
+            descriptors: None,
         }
+    }
+
+    /// Its store's open failed with `e` (retried): said by `/v1/checkpoints`; an open
+    /// refused for want of a place in the open-file budget starts a wait (counted in
+    /// `waits` once, however many opens it tries), any other failure ends it.
+    fn open_failed(
+        &mut self,
+        e: &PartitionError,
+        waits: &prometheus_client::metrics::counter::Counter,
+    ) {
+        self.open_tries = self.open_tries.saturating_add(1);
+        self.open_error = Some(e.to_string());
+        self.descriptors = match (e.no_slot(), self.descriptors) {
+            (Some(bound), Some((since, _))) => Some((since, bound)),
+            (Some(bound), None) => {
+                waits.inc();
+                Some((Instant::now(), bound))
+            }
+            (None, _) => None,
+        };
     }
 
     fn failed(&mut self) {
@@ -353,14 +378,24 @@ impl Ctx {
             .waiting_list
             .set(slots.iter().filter_map(|((topic, partition), s)| {
                 use super::waiting::WaitingFor;
-                let why = match (&s.store, s.held, &s.open_error) {
-                    (Some(_), _, _) | (None, true, _) => return None,
+                let why = match (&s.store, s.held, &s.open_error, s.descriptors) {
+                    (Some(_), _, _, _) | (None, true, _, _) => return None,
                     _ if s.failures == u32::MAX => WaitingFor::Fenced,
-                    (None, false, Some(error)) => WaitingFor::Retry {
+                    (None, false, Some(_), Some((since, bound))) => {
+                        WaitingFor::Descriptors(super::waiting::DescriptorWait {
+                            since,
+                            tries: s.open_tries,
+                            open_at_most: bound.total,
+                            files_each: bound.files,
+                            open_file_limit: bound.limit,
+                            said: bound.to_string(),
+                        })
+                    }
+                    (None, false, Some(error), _) => WaitingFor::Retry {
                         tries: s.open_tries,
                         error: error.clone(),
                     },
-                    (None, false, None) => WaitingFor::Open,
+                    (None, false, None, _) => WaitingFor::Open,
                 };
                 Some(self.waiting(topic, *partition, why))
             }));
@@ -452,7 +487,7 @@ impl Ctx {
                         if held {
                             Opened::Held
                         } else {
-                            Opened::Waits(Some(e.to_string()))
+                            Opened::Waits(Some(Box::new(e)))
                         },
                     ));
                 }
@@ -502,8 +537,9 @@ impl Ctx {
                 }
                 Opened::Held => None,
             });
-            slot.open_tries = u32::from(error.is_some());
-            slot.open_error = error;
+            if let Some(e) = error {
+                slot.open_failed(&e, &self.metrics.descriptor_waits);
+            }
             slot.held = held;
             if !held {
                 // Assigned again while held (an eager rebalance gives the whole
@@ -1092,6 +1128,7 @@ fn retry_waiting(consumer: &BaseConsumer<Ctx>) {
                 slot.rewind_to = store.resume_offset().or(slot.dropped_from);
                 slot.expect = slot.rewind_to.filter(|_| !store.rereading());
                 slot.store = Some(store);
+                slot.descriptors = None;
                 slot.failures = 0;
                 slot.paused = false;
                 let mut one = TopicPartitionList::new();
@@ -1104,8 +1141,7 @@ fn retry_waiting(consumer: &BaseConsumer<Ctx>) {
                 if ctx.hold_if_refused(&topic, partition, &e) {
                     slot.held = true;
                 } else {
-                    slot.open_tries = slot.open_tries.saturating_add(1);
-                    slot.open_error = Some(e.to_string());
+                    slot.open_failed(&e, &ctx.metrics.descriptor_waits);
                     if slot.failures % 10 == 0 {
                         tracing::warn!(source = %ctx.env.source, "{e}; retrying");
                     }

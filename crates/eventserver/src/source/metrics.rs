@@ -53,6 +53,10 @@ pub(crate) struct SourceMetrics {
     /// Of those, partitions whose store is not open yet (being opened, locked by
     /// their previous owner, an I/O error): paused, retried.
     pub(crate) waiting: Gauge,
+    /// Times an assigned partition's store began to wait for a place in the open-file
+    /// budget (`slots.rs`): every place for an open partition store taken. One per
+    /// wait, however many opens it tries.
+    pub(crate) descriptor_waits: Counter,
     /// Of those, partitions whose store its integrity check refused: paused, not
     /// retried while assigned here (`held.rs`); listed for `/readyz`.
     pub(crate) held: super::held::HeldPartitions,
@@ -226,6 +230,14 @@ impl SourceMetrics {
             "Assigned partitions whose store is not open yet (being opened, locked by the \
              previous owner, an I/O error: see the log); paused and retried",
             self.waiting.clone(),
+        );
+        r.register(
+            "auditrail_kafka_source_partition_waits_for_descriptors",
+            "Times an assigned partition's store could not be opened because every place the \
+             open-file budget keeps for partition stores was taken (over every source): it \
+             waits, paused, until a store closes; named in /readyz's degraded while it waits. \
+             One per wait, not per open tried",
+            self.descriptor_waits.clone(),
         );
         r.register(
             "auditrail_kafka_source_partitions_held",

@@ -41,6 +41,7 @@ pub(crate) use held::readyz_entries as held_readyz_entries;
 pub(crate) use held::Hold;
 pub(crate) use metrics::SourceMetrics;
 pub(crate) use retained::{PartitionId, PartitionStores};
+pub(crate) use waiting::readyz_entries as waiting_readyz_entries;
 
 /// Why a source cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +115,10 @@ pub(crate) struct SourceContext<'a> {
     /// of the open-file budget; `None`: no bound).
     #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
     pub partition_slots: Option<usize>,
+    /// The soft open-file limit the budget was made for (said when a partition store
+    /// waits for a place: `/readyz`).
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
+    pub open_file_limit: Option<u64>,
 }
 
 /// The running sources of a server.
@@ -134,7 +139,7 @@ impl Sources {
         let mut sources = Sources::default();
         // One bound over every source: they share the budget's part.
         #[cfg(feature = "kafka")]
-        let slots = slots::PartitionSlots::new(ctx.partition_slots);
+        let slots = slots::PartitionSlots::new(ctx.partition_slots, ctx.open_file_limit);
         for (index, config) in configs.iter().enumerate() {
             let SourceConfig::Kafka(k) = config;
             #[cfg(feature = "kafka")]
@@ -154,6 +159,7 @@ impl Sources {
     ) -> Result<(), SourceError> {
         let _ = (ctx.dispatcher, ctx.ack_timeout);
         let _ = (ctx.max_timestamp_ahead, &ctx.timeline, ctx.partition_slots);
+        let _ = ctx.open_file_limit;
         let _ = (
             ctx.data_dir,
             ctx.dead_letter_dir,

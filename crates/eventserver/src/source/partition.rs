@@ -198,6 +198,14 @@ pub(crate) enum PartitionError {
 }
 
 impl PartitionError {
+    /// The open-file budget's bound, when the open waits for a place in it.
+    pub(crate) fn no_slot(&self) -> Option<super::slots::NoSlot> {
+        match self {
+            PartitionError::NoSlot { source, .. } => Some(*source),
+            _ => None,
+        }
+    }
+
     /// Whether the open ended because a stop was asked (the source stops): no
     /// failure, nothing to retry.
     pub(crate) fn is_stopped(&self) -> bool {
@@ -1252,7 +1260,7 @@ mod tests {
         let env = StoreEnv {
             source: "kafka".into(),
             store_config: StoreConfig::new(dir.path().join("partitions")),
-            slots: super::super::slots::PartitionSlots::new(None),
+            slots: super::super::slots::PartitionSlots::new(None, None),
             partition_stores: Default::default(),
             store_root: dir.path().join("partitions"),
             signer: Arc::new(Signer::load_or_create(&data).unwrap()),

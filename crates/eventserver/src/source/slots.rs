@@ -1,8 +1,10 @@
 //! How many Kafka partition stores may be open at once: their share of the server's
 //! open-file budget (`fd_budget.rs`), over every source. A partition assigned beyond it
 //! waits, paused, listed in `/v1/checkpoints` with the reason and counted in
-//! `auditrail_kafka_source_partitions_waiting`, and its store is opened once another
-//! closes (a revocation); before, each store took its own quarter of the open-file
+//! `auditrail_kafka_source_partitions_waiting`, named in `/readyz`'s `degraded` with how
+//! long it has waited and the budget's values (`waiting.rs`), each such wait counted in
+//! `auditrail_kafka_source_partition_waits_for_descriptors_total`, and its store is
+//! opened once another closes (a revocation); before, each store took its own quarter of the open-file
 //! limit and enough assigned partitions failed with `Too many open files`.
 
 use std::sync::Arc;
@@ -13,6 +15,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 #[derive(Debug, Clone)]
 pub(crate) struct PartitionSlots {
     bound: Option<(Arc<Semaphore>, usize)>,
+    /// The open-file limit the bound was made for (said with a refusal).
+    limit: Option<u64>,
 }
 
 /// A partition store's place, given back when dropped (the store closed).
@@ -33,13 +37,17 @@ pub(crate) struct NoSlot {
     pub(crate) total: usize,
     /// `max_open_files` of each.
     pub(crate) files: usize,
+    /// The soft open-file limit the bound was made for (`None`: unknown).
+    pub(crate) limit: Option<u64>,
 }
 
 impl PartitionSlots {
-    /// At most `total` open at once; `None`: no bound.
-    pub(crate) fn new(total: Option<usize>) -> PartitionSlots {
+    /// At most `total` open at once, their part of the open-file `limit`; `None`: no
+    /// bound.
+    pub(crate) fn new(total: Option<usize>, limit: Option<u64>) -> PartitionSlots {
         PartitionSlots {
             bound: total.map(|n| (Arc::new(Semaphore::new(n)), n)),
+            limit,
         }
     }
 
@@ -60,6 +68,7 @@ impl PartitionSlots {
                 Err(_) => Err(NoSlot {
                     total: *total,
                     files: crate::fd_budget::PARTITION_STORE_FILES,
+                    limit: self.limit,
                 }),
             },
         }
@@ -72,13 +81,14 @@ mod tests {
 
     #[test]
     fn a_place_comes_back_when_its_store_closes() {
-        let slots = PartitionSlots::new(Some(1));
+        let slots = PartitionSlots::new(Some(1), Some(512));
         let one = slots.take().unwrap();
         let no = slots.take().unwrap_err();
         assert!(no.to_string().contains("the 1 partition store(s)"), "{no}");
+        assert_eq!(no.limit, Some(512));
         drop(one);
         assert!(slots.take().is_ok());
-        let unbounded = PartitionSlots::new(None);
+        let unbounded = PartitionSlots::new(None, None);
         let _a = unbounded.take().unwrap();
         assert!(unbounded.take().is_ok());
         assert_eq!(unbounded.files_each(), None);

@@ -5,10 +5,19 @@
 //! ones, so a monitor sees every assigned partition during a rebalance or a long open,
 //! not only once its store is open. The source's thread rebuilds the list from its
 //! partitions after each change; the HTTP handler reads it.
+//!
+//! A partition whose store waits for a place in the open-file budget (`slots.rs`: every
+//! place for an open partition store is taken) is also named in `/readyz`'s
+//! `degraded` ([`readyz_entries`]), with how long it has waited and the budget's
+//! values: its records wait in Kafka until a store closes, which a monitor must see
+//! (before, only `/v1/checkpoints` said it, and nothing said for how long).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use super::SourceMetrics;
 
 /// The waiting partitions of one source, shared by its thread and the HTTP handlers.
 /// Clones share the list.
@@ -39,6 +48,36 @@ pub(crate) enum WaitingFor {
     /// Another server of the group took its store over (a write was fenced): not
     /// opened again while the partition is assigned here.
     Fenced,
+    /// Every place the open-file budget keeps for open partition stores is taken
+    /// (`slots.rs`): tried again until one is given back.
+    Descriptors(DescriptorWait),
+}
+
+/// A partition store waiting for a place in the open-file budget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(feature = "kafka"), allow(dead_code))]
+pub(crate) struct DescriptorWait {
+    /// Since when (its first open refused for want of a place, since the partition
+    /// was assigned or its last other failure).
+    pub(crate) since: Instant,
+    /// The opens tried.
+    pub(crate) tries: u32,
+    /// Partition stores open at once at most, over every source.
+    pub(crate) open_at_most: usize,
+    /// `max_open_files` of each.
+    pub(crate) files_each: usize,
+    /// The soft open-file limit the bound was made for (`None`: unknown).
+    pub(crate) open_file_limit: Option<u64>,
+    /// What the bound says (`waits for file descriptors: ...`), without the store's
+    /// path (`/readyz` needs no key).
+    pub(crate) said: String,
+}
+
+impl DescriptorWait {
+    /// How long it has waited, in milliseconds.
+    fn waited_ms(&self) -> u64 {
+        u64::try_from(self.since.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
 }
 
 impl Waiting {
@@ -48,6 +87,12 @@ impl Waiting {
             WaitingFor::Open => "its store is being opened (read whole: recovery, de-duplication, integrity check); its partition is paused until it is open".into(),
             WaitingFor::Retry { tries, error } => format!(
                 "its store could not be opened ({tries} tries; the last: {error}); tried again, its partition paused meanwhile"
+            ),
+            WaitingFor::Descriptors(w) => format!(
+                "its store {} ({} tries, waiting for {} ms); its partition paused meanwhile",
+                w.said,
+                w.tries,
+                w.waited_ms()
             ),
             WaitingFor::Fenced => "another server of the group took its store over (a write was fenced): not opened again while the partition is assigned here; its partition is paused".into(),
         }
@@ -82,6 +127,43 @@ impl WaitingPartitions {
     }
 }
 
+/// The `/readyz` `degraded` entries of the partitions whose store waits for a place in
+/// the open-file budget, in source, topic and partition order: `reason`
+/// `partition_waits_for_file_descriptors`, `source`, `topic`, `partition`, `waiting_ms`
+/// (how long it has waited), the budget's `partition_stores_open_at_most`,
+/// `files_each` and `open_file_limit` (`null`: unknown), and a message. They leave the
+/// server ready: the other partitions and the HTTP ingest go on storing.
+pub(crate) fn readyz_entries(sources: &[SourceMetrics]) -> Vec<serde_json::Value> {
+    let mut entries = Vec::new();
+    for m in sources {
+        for w in m.waiting_list.listed() {
+            let WaitingFor::Descriptors(d) = &w.why else {
+                continue;
+            };
+            let waited = d.waited_ms();
+            entries.push(serde_json::json!({
+                "reason": "partition_waits_for_file_descriptors",
+                "source": m.name(),
+                "topic": w.topic,
+                "partition": w.partition,
+                "waiting_ms": waited,
+                "partition_stores_open_at_most": d.open_at_most,
+                "files_each": d.files_each,
+                "open_file_limit": d.open_file_limit,
+                "message": format!(
+                    "the partition store of {}/{} (source {:?}) {} (for {waited} ms); the \
+                     partition is paused, its records kept in Kafka, until then",
+                    w.topic,
+                    w.partition,
+                    m.name(),
+                    d.said
+                ),
+            }));
+        }
+    }
+    entries
+}
+
 #[cfg(all(test, feature = "kafka"))]
 mod tests {
     use super::*;
@@ -109,6 +191,22 @@ mod tests {
         list.set([waiting(1, retry)]);
         let shown = list.listed();
         assert_eq!(shown.len(), 1);
+        let wait = WaitingFor::Descriptors(DescriptorWait {
+            since: Instant::now(),
+            tries: 2,
+            open_at_most: 1,
+            files_each: 32,
+            open_file_limit: Some(512),
+            said: "waits for file descriptors: the 1 partition store(s) ...".into(),
+        });
+        let metrics = SourceMetrics::new("orders");
+        metrics
+            .waiting_list
+            .set([waiting(4, wait), waiting(5, WaitingFor::Open)]);
+        let entries = readyz_entries(std::slice::from_ref(&metrics));
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        assert_eq!(entries[0]["partition"], 4);
+        assert_eq!(entries[0]["partition_stores_open_at_most"], 1);
         assert!(
             shown[0].described().contains("3 tries")
                 && shown[0].described().contains("locked by another process"),

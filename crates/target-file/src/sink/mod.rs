@@ -55,7 +55,7 @@ use crate::config::{FileTargetConfig, Rotation};
 
 /// A failed write; the batch was not (wholly) written.
 #[derive(Debug, Error)]
-#[error("{}: cannot {op}: {source}", path.display())]
+#[error("{}: cannot {op}: {}", path.display(), auditrail_core::without_path(path, source))]
 pub struct WriteError {
     /// The file or folder.
     pub path: PathBuf,
