@@ -24,7 +24,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -97,6 +97,8 @@ type Appended = (PathBuf, Option<Arc<SegmentId>>);
 
 /// A file's state before the batch, to undo it.
 struct Touched {
+    /// What the undo cuts the file back to: its length before the batch, or the end
+    /// of bytes someone else appended while the batch was written (kept).
     pre_len: u64,
     created: bool,
 }
@@ -1130,12 +1132,52 @@ impl Writer {
             // Once per segment and writer: where its records are (see `place.rs`).
             seg.id = SegmentId::of_open(&seg.path, file);
         }
+        #[cfg(test)]
+        tests::before_write(&plan.path);
         let mut file = file;
-        let written = file.write_all(&plan.buf);
+        // The handle appends (`O_APPEND`): its offset after the write is where the
+        // write ended, wherever the file's end was when it began.
+        let written = file.write_all(&plan.buf).and_then(|()| file.stream_position());
         let path = seg.path.clone();
+        let bytes = plan.buf.len() as u64;
         match written {
-            Ok(()) => {
-                seg.len += plan.buf.len() as u64;
+            Ok(end) if end > seg.len + bytes => {
+                // Someone else appended between the check before this chunk (the file
+                // was `seg.len` long then) and this write: the records just written sit
+                // after their bytes, the first glued to their last line. Not to be
+                // acknowledged: the undo cuts the file back to where this write began,
+                // their bytes kept where they are, and the batch is written again, into
+                // a new segment (the check before the append finds them then).
+                let foreign = seg.len..end - bytes;
+                if let Some(t) = touched.get_mut(&plan.path) {
+                    if t.pre_len != foreign.start {
+                        // Records of an earlier chunk of this batch are before their
+                        // bytes: no cut keeps both theirs and none of ours. Recovery
+                        // sorts the file out (their bytes, at its tail once ours are
+                        // cut, go to its `.cut` sidecar) before the next write.
+                        self.needs_recovery = true;
+                    }
+                    t.pre_len = foreign.end;
+                    // A file this batch made holds their bytes now: kept, not removed.
+                    t.created = false;
+                }
+                self.segments.insert(plan.rel.clone(), seg);
+                tracing::warn!(store = %self.root.display(), file = %path.display(),
+                    from = foreign.start, to = foreign.end,
+                    "bytes the store did not write were appended to a segment while a batch was written to it: the batch is not acknowledged there");
+                Err((
+                    StoreError::WrittenFileGone {
+                        path,
+                        why: NotAt::Longer {
+                            expected: foreign.start,
+                            found: foreign.end,
+                        },
+                    },
+                    false,
+                ))
+            }
+            Ok(_) => {
+                seg.len += bytes;
                 let id = seg.id.clone();
                 self.segments.insert(plan.rel.clone(), seg);
                 Ok((path, id))
@@ -1560,6 +1602,10 @@ mod rewrite_tests;
 mod pipeline_tests;
 
 #[cfg(test)]
+#[path = "writer_foreign_bytes_race_tests.rs"]
+mod foreign_bytes_race_tests;
+
+#[cfg(test)]
 #[allow(clippy::unwrap_used)]
 pub(crate) mod tests {
     use super::*;
@@ -1589,6 +1635,32 @@ pub(crate) mod tests {
 
     pub(crate) fn no_hook_under(dir: &Path) {
         AFTER_APPEND.lock().unwrap().retain(|(d, _)| d != dir);
+    }
+
+    /// What a test does right before the writer's append to a file under its folder,
+    /// after the check of that file (as another program would, racing the writer):
+    /// gets the file's path.
+    pub(crate) type BeforeWrite = Box<dyn FnMut(&Path) + Send>;
+
+    static BEFORE_WRITE: std::sync::Mutex<Vec<(PathBuf, BeforeWrite)>> =
+        std::sync::Mutex::new(Vec::new());
+
+    /// Runs `hook` before every append to a file under `dir`, until
+    /// [`no_write_hook_under`] is called.
+    pub(crate) fn write_hook_under(dir: &Path, hook: BeforeWrite) {
+        BEFORE_WRITE.lock().unwrap().push((dir.to_path_buf(), hook));
+    }
+
+    pub(crate) fn no_write_hook_under(dir: &Path) {
+        BEFORE_WRITE.lock().unwrap().retain(|(d, _)| d != dir);
+    }
+
+    pub(super) fn before_write(path: &Path) {
+        for (dir, hook) in BEFORE_WRITE.lock().unwrap().iter_mut() {
+            if path.starts_with(dir) {
+                hook(path);
+            }
+        }
     }
 
     pub(super) fn after_append(written: &[(PathBuf, u64)]) {
