@@ -380,7 +380,12 @@ impl Writer {
                 {
                     let retry_later = !error.is_partition_permanent();
                     let folder = rel.display().to_string();
-                    let reason = if retry_later {
+                    let reason = if matches!(error, StoreError::SegmentNameTaken { .. }) {
+                        format!(
+                            "the store cannot start a segment in the partition folder \
+                             {folder:?} for this event: {error}"
+                        )
+                    } else if retry_later {
                         format!(
                             "the store may not write the partition folder {folder:?} for this \
                              event ({error}); send it again once an operator has fixed the \
@@ -1099,8 +1104,20 @@ impl Writer {
             Segment::existing(plan.path.clone(), 0)
         };
         let seen = touched.contains_key(&plan.path);
-        let existed = seen || self.handles.is_open(&plan.path) || plan.path.exists();
-        let file = match self.handles.append(&plan.path) {
+        // A new segment is made here (`O_EXCL`), never found: a file already at its
+        // name is not the store's, and its bytes are not appended after
+        // ([`StoreError::SegmentNameTaken`]). A file this batch made already (an
+        // earlier chunk's) is appended to.
+        let create = plan.new_file && !seen;
+        // The current segment, removed since its check, is made again by the open:
+        // what the undo removes (the check after the fsync finds it cut).
+        let made = create || !(seen || self.handles.is_open(&plan.path) || plan.path.exists());
+        let opened = if create {
+            self.handles.create(&plan.path)
+        } else {
+            self.handles.append(&plan.path)
+        };
+        let file = match opened {
             Ok(f) => f,
             Err(e) => {
                 if reuse {
@@ -1109,24 +1126,9 @@ impl Writer {
                 return Err((e, true));
             }
         };
-        if !existed {
-            touched.insert(
-                plan.path.clone(),
-                Touched {
-                    pre_len: 0,
-                    created: true,
-                },
-            );
-        } else if plan.new_file && !seen {
-            // A leftover file of that name keeps its bytes; append after them.
-            match file.metadata() {
-                Ok(m) => seg.len = m.len(),
-                Err(e) => return Err((StoreError::io(&plan.path, e), false)),
-            }
-        }
         touched.entry(plan.path.clone()).or_insert(Touched {
-            pre_len: seg.len,
-            created: false,
+            pre_len: if made { 0 } else { seg.len },
+            created: made,
         });
         if seg.id.is_none() {
             // Once per segment and writer: where its records are (see `place.rs`).
