@@ -1139,7 +1139,9 @@ impl Writer {
         let mut file = file;
         // The handle appends (`O_APPEND`): its offset after the write is where the
         // write ended, wherever the file's end was when it began.
-        let written = file.write_all(&plan.buf).and_then(|()| file.stream_position());
+        let written = file
+            .write_all(&plan.buf)
+            .and_then(|()| file.stream_position());
         let path = seg.path.clone();
         let bytes = plan.buf.len() as u64;
         match written {

@@ -52,7 +52,10 @@ fn the_partitions_events_are_refused_for_now_and_the_file_left_as_it_was() {
         assert!(why.contains("move it out of the store"), "{why}");
     }
     assert_eq!(std::fs::read_to_string(&taken).unwrap(), "not the store's");
-    assert_eq!(stored_under(&root, &day_folder(&root, 23)), vec![1, 2, 3, 6]);
+    assert_eq!(
+        stored_under(&root, &day_folder(&root, 23)),
+        vec![1, 2, 3, 6]
+    );
 
     std::fs::rename(&taken, dir.path().join("moved-away")).unwrap();
     t.send_blocking(&on_day(24, 4, 2)).unwrap();

@@ -225,11 +225,8 @@ pub(super) mod tests {
     static BEFORE_HEAD_WRITE: std::sync::Mutex<Vec<(std::path::PathBuf, AfterHeadWrite)>> =
         std::sync::Mutex::new(Vec::new());
 
-    fn write_hooks() -> std::sync::MutexGuard<'static, Vec<(std::path::PathBuf, AfterHeadWrite)>>
-    {
-        BEFORE_HEAD_WRITE
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+    fn write_hooks() -> std::sync::MutexGuard<'static, Vec<(std::path::PathBuf, AfterHeadWrite)>> {
+        BEFORE_HEAD_WRITE.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub(in super::super) fn before_head_write(segment: &Path) {
