@@ -98,6 +98,19 @@ pub enum StoreError {
         /// What was found at the path.
         why: auditrail_core::durable::NotAt,
     },
+    /// A new segment's name is taken by something the store did not make (segments
+    /// are named after their first record, and the undo of a batch removes what it
+    /// made): appending after its bytes would glue the segment's first record to them.
+    /// The partition's events are refused for now
+    /// ([`is_partition_unwritable`](Self::is_partition_unwritable)); once it is moved
+    /// out of the store they are written.
+    #[error("{}: a new segment of this partition starts at this name, but {} is already there, which the store did not write; nothing is appended after it: move it out of the store, and the events are stored when sent again", path.display(), found.as_deref().unwrap_or("something"))]
+    SegmentNameTaken {
+        /// The new segment's path.
+        path: PathBuf,
+        /// What is there (`a file of N bytes`, `a folder`), when it can be told.
+        found: Option<String>,
+    },
 }
 
 /// The link [`StoreError::SymbolicLink`] found.
@@ -192,16 +205,35 @@ impl StoreError {
     /// as another user, a mode reset, an immutable flag) or `EROFS` (a read-only file
     /// system). Retrying the batch at once meets it again, but an operator can fix it:
     /// the events of that partition are refused for now, and may be sent again later.
-    /// So is a FIFO, socket or device found at a segment's name
+    /// So is something already at a new segment's name
+    /// ([`StoreError::SegmentNameTaken`]), a FIFO, socket or device found at a segment's name
     /// ([`auditrail_core::regular_file::NotRegularFile`]), and a symbolic link put at a
     /// segment's name or a partition folder while the store is open
     /// ([`auditrail_core::no_follow::SymbolicLinkRefused`]): removing it is the fix,
     /// and the other partitions' events of the batch are written.
     pub fn is_partition_unwritable(&self) -> bool {
-        matches!(self, StoreError::Io { source, .. }
+        matches!(self, StoreError::SegmentNameTaken { .. })
+            || matches!(self, StoreError::Io { source, .. }
             if matches!(source.raw_os_error(), Some(13 | 1 | 30))
                 || auditrail_core::regular_file::is_not_regular(source)
                 || auditrail_core::no_follow::is_symbolic_link(source))
+    }
+
+    /// [`StoreError::SegmentNameTaken`] for `path`, saying what is there.
+    pub(crate) fn segment_name_taken(path: &std::path::Path) -> StoreError {
+        let found = std::fs::symlink_metadata(path).ok().map(|m| {
+            if m.is_dir() {
+                "a folder".to_owned()
+            } else if m.is_file() {
+                format!("a file of {} bytes", m.len())
+            } else {
+                "a special file".to_owned()
+            }
+        });
+        StoreError::SegmentNameTaken {
+            path: path.to_path_buf(),
+            found,
+        }
     }
 
     /// Whether no file descriptor was left (see [`StoreError::TooManyOpenFiles`]).

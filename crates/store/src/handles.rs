@@ -64,22 +64,38 @@ impl Handles {
     /// `ENFILE`: every held handle is closed and the open tried once more; when it still
     /// fails, [`StoreError::TooManyOpenFiles`].
     pub(crate) fn append(&mut self, path: &Path) -> Result<&File, StoreError> {
+        self.open_as(path, false)
+    }
+
+    /// [`append`](Self::append) for a new segment: the file is made here, never found
+    /// (`O_EXCL`). A file already at its name, which this writer did not write (its
+    /// segments are named after their first record, and the undo of a batch removes
+    /// what it made), is [`StoreError::SegmentNameTaken`]: appending after its bytes
+    /// would glue the first record to them.
+    pub(crate) fn create(&mut self, path: &Path) -> Result<&File, StoreError> {
+        if self.open.contains(path) {
+            return Err(StoreError::segment_name_taken(path));
+        }
+        self.open_as(path, true)
+    }
+
+    fn open_as(&mut self, path: &Path, new: bool) -> Result<&File, StoreError> {
         if !self.open.contains(path) {
-            let file = match open_append(path) {
+            let file = match open_append(path, new) {
                 Err(e) if is_out_of_descriptors(&e) => {
                     self.open.clear();
-                    open_append(path).map_err(|e| {
+                    open_append(path, new).map_err(|e| {
                         if is_out_of_descriptors(&e) {
                             StoreError::TooManyOpenFiles {
                                 path: path.to_path_buf(),
                                 source: e,
                             }
                         } else {
-                            StoreError::io(path, e)
+                            open_error(path, new, e)
                         }
                     })?
                 }
-                other => other.map_err(|e| StoreError::io(path, e))?,
+                other => other.map_err(|e| open_error(path, new, e))?,
             };
             self.open.put(path.to_path_buf(), Arc::new(file));
         }
@@ -180,10 +196,26 @@ pub(crate) fn sync_parallel<T: Sync>(
 /// start refuses one, but one put there while the server runs (segment names are
 /// predictable) had the records appended to the file it points to, outside the store,
 /// and acknowledged as stored.
-fn open_append(path: &Path) -> io::Result<File> {
+/// The store's error for a failed open of `path` (`new`: see [`open_append`]).
+fn open_error(path: &Path, new: bool, e: io::Error) -> StoreError {
+    if new && e.kind() == io::ErrorKind::AlreadyExists {
+        StoreError::segment_name_taken(path)
+    } else {
+        StoreError::io(path, e)
+    }
+}
+
+/// Opens `path` to append; `new`: made here (`O_EXCL`), else made if missing.
+fn open_append(path: &Path, new: bool) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    if new {
+        options.create_new(true);
+    } else {
+        options.create(true);
+    }
     // Stored events: not readable by every local user (`auditrail_core::file_mode`).
     auditrail_core::regular_file::open_no_follow(
-        auditrail_core::file_mode::audit_data(OpenOptions::new().create(true).append(true)),
+        auditrail_core::file_mode::audit_data(options.append(true)),
         path,
     )
 }

@@ -24,7 +24,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -97,6 +97,8 @@ type Appended = (PathBuf, Option<Arc<SegmentId>>);
 
 /// A file's state before the batch, to undo it.
 struct Touched {
+    /// What the undo cuts the file back to: its length before the batch, or the end
+    /// of bytes someone else appended while the batch was written (kept).
     pre_len: u64,
     created: bool,
 }
@@ -378,7 +380,12 @@ impl Writer {
                 {
                     let retry_later = !error.is_partition_permanent();
                     let folder = rel.display().to_string();
-                    let reason = if retry_later {
+                    let reason = if matches!(error, StoreError::SegmentNameTaken { .. }) {
+                        format!(
+                            "the store cannot start a segment in the partition folder \
+                             {folder:?} for this event: {error}"
+                        )
+                    } else if retry_later {
                         format!(
                             "the store may not write the partition folder {folder:?} for this \
                              event ({error}); send it again once an operator has fixed the \
@@ -1097,8 +1104,20 @@ impl Writer {
             Segment::existing(plan.path.clone(), 0)
         };
         let seen = touched.contains_key(&plan.path);
-        let existed = seen || self.handles.is_open(&plan.path) || plan.path.exists();
-        let file = match self.handles.append(&plan.path) {
+        // A new segment is made here (`O_EXCL`), never found: a file already at its
+        // name is not the store's, and its bytes are not appended after
+        // ([`StoreError::SegmentNameTaken`]). A file this batch made already (an
+        // earlier chunk's) is appended to.
+        let create = plan.new_file && !seen;
+        // The current segment, removed since its check, is made again by the open:
+        // what the undo removes (the check after the fsync finds it cut).
+        let made = create || !(seen || self.handles.is_open(&plan.path) || plan.path.exists());
+        let opened = if create {
+            self.handles.create(&plan.path)
+        } else {
+            self.handles.append(&plan.path)
+        };
+        let file = match opened {
             Ok(f) => f,
             Err(e) => {
                 if reuse {
@@ -1107,35 +1126,62 @@ impl Writer {
                 return Err((e, true));
             }
         };
-        if !existed {
-            touched.insert(
-                plan.path.clone(),
-                Touched {
-                    pre_len: 0,
-                    created: true,
-                },
-            );
-        } else if plan.new_file && !seen {
-            // A leftover file of that name keeps its bytes; append after them.
-            match file.metadata() {
-                Ok(m) => seg.len = m.len(),
-                Err(e) => return Err((StoreError::io(&plan.path, e), false)),
-            }
-        }
         touched.entry(plan.path.clone()).or_insert(Touched {
-            pre_len: seg.len,
-            created: false,
+            pre_len: if made { 0 } else { seg.len },
+            created: made,
         });
         if seg.id.is_none() {
             // Once per segment and writer: where its records are (see `place.rs`).
             seg.id = SegmentId::of_open(&seg.path, file);
         }
+        #[cfg(test)]
+        tests::before_write(&plan.path);
         let mut file = file;
-        let written = file.write_all(&plan.buf);
+        // The handle appends (`O_APPEND`): its offset after the write is where the
+        // write ended, wherever the file's end was when it began.
+        let written = file
+            .write_all(&plan.buf)
+            .and_then(|()| file.stream_position());
         let path = seg.path.clone();
+        let bytes = plan.buf.len() as u64;
         match written {
-            Ok(()) => {
-                seg.len += plan.buf.len() as u64;
+            Ok(end) if end > seg.len + bytes => {
+                // Someone else appended between the check before this chunk (the file
+                // was `seg.len` long then) and this write: the records just written sit
+                // after their bytes, the first glued to their last line. Not to be
+                // acknowledged: the undo cuts the file back to where this write began,
+                // their bytes kept where they are, and the batch is written again, into
+                // a new segment (the check before the append finds them then).
+                let foreign = seg.len..end - bytes;
+                if let Some(t) = touched.get_mut(&plan.path) {
+                    if t.pre_len != foreign.start {
+                        // Records of an earlier chunk of this batch are before their
+                        // bytes: no cut keeps both theirs and none of ours. Recovery
+                        // sorts the file out (their bytes, at its tail once ours are
+                        // cut, go to its `.cut` sidecar) before the next write.
+                        self.needs_recovery = true;
+                    }
+                    t.pre_len = foreign.end;
+                    // A file this batch made holds their bytes now: kept, not removed.
+                    t.created = false;
+                }
+                self.segments.insert(plan.rel.clone(), seg);
+                tracing::warn!(store = %self.root.display(), file = %path.display(),
+                    from = foreign.start, to = foreign.end,
+                    "bytes the store did not write were appended to a segment while a batch was written to it: the batch is not acknowledged there");
+                Err((
+                    StoreError::WrittenFileGone {
+                        path,
+                        why: NotAt::Longer {
+                            expected: foreign.start,
+                            found: foreign.end,
+                        },
+                    },
+                    false,
+                ))
+            }
+            Ok(_) => {
+                seg.len += bytes;
                 let id = seg.id.clone();
                 self.segments.insert(plan.rel.clone(), seg);
                 Ok((path, id))
@@ -1560,6 +1606,10 @@ mod rewrite_tests;
 mod pipeline_tests;
 
 #[cfg(test)]
+#[path = "writer_foreign_bytes_race_tests.rs"]
+mod foreign_bytes_race_tests;
+
+#[cfg(test)]
 #[allow(clippy::unwrap_used)]
 pub(crate) mod tests {
     use super::*;
@@ -1589,6 +1639,32 @@ pub(crate) mod tests {
 
     pub(crate) fn no_hook_under(dir: &Path) {
         AFTER_APPEND.lock().unwrap().retain(|(d, _)| d != dir);
+    }
+
+    /// What a test does right before the writer's append to a file under its folder,
+    /// after the check of that file (as another program would, racing the writer):
+    /// gets the file's path.
+    pub(crate) type BeforeWrite = Box<dyn FnMut(&Path) + Send>;
+
+    static BEFORE_WRITE: std::sync::Mutex<Vec<(PathBuf, BeforeWrite)>> =
+        std::sync::Mutex::new(Vec::new());
+
+    /// Runs `hook` before every append to a file under `dir`, until
+    /// [`no_write_hook_under`] is called.
+    pub(crate) fn write_hook_under(dir: &Path, hook: BeforeWrite) {
+        BEFORE_WRITE.lock().unwrap().push((dir.to_path_buf(), hook));
+    }
+
+    pub(crate) fn no_write_hook_under(dir: &Path) {
+        BEFORE_WRITE.lock().unwrap().retain(|(d, _)| d != dir);
+    }
+
+    pub(super) fn before_write(path: &Path) {
+        for (dir, hook) in BEFORE_WRITE.lock().unwrap().iter_mut() {
+            if path.starts_with(dir) {
+                hook(path);
+            }
+        }
     }
 
     pub(super) fn after_append(written: &[(PathBuf, u64)]) {

@@ -16,6 +16,7 @@ mod store_conformance;
 mod store_corrupt_file;
 mod store_disk_full;
 mod store_durability;
+mod store_file_at_a_new_segment_name_is_refused_not_appended_after;
 mod store_generated_names_fit_the_file_system;
 mod store_kill9;
 mod store_layout_and_envelope;

@@ -68,6 +68,9 @@ pub mod gone;
 mod gone_while_written;
 pub mod inspect;
 mod lengths;
+mod longer;
+#[cfg(test)]
+mod longer_race_tests;
 mod newest;
 mod reader;
 pub mod record;
@@ -533,8 +536,9 @@ impl Spool {
                 %why,
                 attempt = rewrites,
                 "the spool segment the records were just written to is no longer the spool's \
-                 file at its path (removed, moved or cut by another program while they were \
-                 written): they do not count, and are written again"
+                 file at its path as the spool wrote it (removed, moved, cut or appended to by \
+                 another program while they were written): they do not count, and are written \
+                 again"
             );
         }
     }
@@ -643,13 +647,36 @@ impl Spool {
         };
         let path = segment_path(&self.opts.dir, id);
         let sync = self.opts.fsync == SpoolFsync::Always;
-        let written = write_head(file, records, sync);
-        if let Err(e) = written {
-            // Cut whatever part was written so no half record stays before later ones.
-            if cut_head_back(file, len, false).is_err() {
-                st.head_file = None; // the next append starts a new segment
+        #[cfg(test)]
+        synced::tests::before_head_write(&path);
+        let end = match write_head(file, records, sync) {
+            Ok(end) => end,
+            Err(e) => {
+                // Cut whatever part was written so no half record stays before later ones.
+                if cut_head_back(file, len, false).is_err() {
+                    st.head_file = None; // the next append starts a new segment
+                }
+                return Err(SpoolError::Io { path, source: e });
             }
-            return Err(SpoolError::Io { path, source: e });
+        };
+        if end > len + needed {
+            // Someone else appended between the check before the write and the write:
+            // the records sit after their bytes, the first glued to them. They do not
+            // count: cut back off (the foreign bytes kept), the head closed as one
+            // found longer before an append (`longer.rs`), and written again into a
+            // new segment.
+            let foreign_end = end - needed;
+            if let Err(e) = cut_head_back(file, foreign_end, sync) {
+                tracing::warn!(segment = %path.display(), error = %e, "cannot cut back the records just written after bytes the spool did not write: they stay after them, past the length the spool reads, and are written again");
+            }
+            self.close_longer_head(st, id, len, foreign_end);
+            return Ok(Some((
+                path,
+                NotAt::Longer {
+                    expected: len,
+                    found: foreign_end,
+                },
+            )));
         }
         // The check before the write, again after it (and its fsync): a removal, move
         // or cut since that check would otherwise leave records acknowledged in a file
@@ -695,7 +722,8 @@ impl Spool {
     /// as long as the spool wrote it. Never append to a file nobody finds at the head's
     /// path any more (deleted, moved away, replaced): what is in it is reported lost,
     /// and the records go to a new segment. A head cut in place is closed: nothing is
-    /// appended after a cut.
+    /// appended after a cut; so is a head someone else appended to (`longer.rs`): nothing
+    /// is appended after their bytes.
     fn check_head(&self, st: &mut State) {
         let head = st.head().map(|s| s.id);
         if let (Some(id), Some(file)) = (head, &st.head_file) {
@@ -703,10 +731,13 @@ impl Spool {
             match why_not_at(
                 file,
                 &segment_path(&self.opts.dir, id),
-                Expected::AtLeast(written),
+                Expected::Exactly(written),
             ) {
                 None => {}
                 Some(NotAt::Shorter { found, .. }) => self.cut_short(st, id, found),
+                Some(NotAt::Longer { expected, found }) => {
+                    self.close_longer_head(st, id, expected, found);
+                }
                 Some(reason) => self.forget_gone(st, id, &reason.to_string()),
             }
         }

@@ -12,7 +12,7 @@
 //! for tests: a failed fsync or write cannot be made to happen with real files).
 
 use std::fs::File;
-use std::io::Write;
+use std::io::{Seek, Write};
 use std::path::Path;
 
 use auditrail_core::durable::NotAt;
@@ -41,18 +41,20 @@ impl Spool {
     }
 }
 
-/// Appends `records` to the head segment's `file`; with `sync`, fsyncs them.
-pub(super) fn write_head(file: &mut File, records: &[u8], sync: bool) -> std::io::Result<()> {
+/// Appends `records` to the head segment's `file`; with `sync`, fsyncs them. Where the
+/// write ended: the file appends (`O_APPEND`), so its offset after the write is the
+/// file's length when the write began plus the records, whoever wrote before them.
+pub(super) fn write_head(file: &mut File, records: &[u8], sync: bool) -> std::io::Result<u64> {
     #[cfg(test)]
     if let Some(e) = tests::failed_head_io() {
         return Err(e);
     }
     file.write_all(records)?;
+    let end = file.stream_position()?;
     if sync {
-        sync_segment(file)
-    } else {
-        Ok(())
+        sync_segment(file)?;
     }
+    Ok(end)
 }
 
 /// Cuts the head segment's `file` back to `keep` bytes, after a failed write or after
@@ -206,6 +208,33 @@ pub(super) mod tests {
     /// passes here).
     fn hooks() -> std::sync::MutexGuard<'static, Vec<(std::path::PathBuf, AfterHeadWrite)>> {
         AFTER_HEAD_WRITE.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// What a test does to a head segment right before an append's write, after the
+    /// check before it (as another program would, racing the spool): gets the
+    /// segment's path. Runs for the segments of spool folder `dir` until
+    /// [`no_write_hook_in`] is called.
+    pub(in super::super) fn write_hook_in(dir: &Path, hook: AfterHeadWrite) {
+        write_hooks().push((dir.to_path_buf(), hook));
+    }
+
+    pub(in super::super) fn no_write_hook_in(dir: &Path) {
+        write_hooks().retain(|(d, _)| d != dir);
+    }
+
+    static BEFORE_HEAD_WRITE: std::sync::Mutex<Vec<(std::path::PathBuf, AfterHeadWrite)>> =
+        std::sync::Mutex::new(Vec::new());
+
+    fn write_hooks() -> std::sync::MutexGuard<'static, Vec<(std::path::PathBuf, AfterHeadWrite)>> {
+        BEFORE_HEAD_WRITE.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(in super::super) fn before_head_write(segment: &Path) {
+        for (dir, hook) in write_hooks().iter_mut() {
+            if segment.parent() == Some(dir.as_path()) {
+                hook(segment);
+            }
+        }
     }
 
     pub(super) fn after_head_write(segment: &Path) {
