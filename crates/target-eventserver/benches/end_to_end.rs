@@ -14,7 +14,9 @@
 //! per configuration is what is meaningful here.
 //!
 //! Run: `cargo bench -p auditrail-target-eventserver --bench end_to_end`
-//! (optional env: `E2E_EVENTS` (default 200000), `E2E_RATE` (default 20000)).
+//! (optional env: `E2E_EVENTS` (default 200000), `E2E_RATE` (default 20000), `E2E_RUNS`
+//! (default `baseline,direct,spool,latency`: the runs to do, in this order, so that a
+//! script can alternate one of them with another program's rounds, or profile one)).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -233,26 +235,38 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    let runs = std::env::var("E2E_RUNS").unwrap_or_else(|_| "baseline,direct,spool,latency".into());
+    let runs: Vec<&str> = runs.split(',').map(str::trim).collect();
     println!("end-to-end node -> auditrail serve (durable store), {events} events of ~300 B");
     // Warm-up (connections, page cache, store files).
     let _ = throughput(&rt, &server.url, false, 20_000);
-    let bare = baseline(&rt, &server.url, events);
-    let direct = throughput(&rt, &server.url, false, events);
-    let spooled = throughput(&rt, &server.url, true, events);
-    println!("throughput baseline (bare reqwest, pre-serialized): {bare:>10.0} events/s");
-    println!(
-        "throughput spool off: {direct:>10.0} events/s  (ratio to baseline {:.2})",
-        direct / bare
-    );
-    println!(
-        "throughput spool on:  {spooled:>10.0} events/s  (ratio on/off {:.2})",
-        spooled / direct
-    );
-    for spool in [false, true] {
-        let (p50, p99) = latency(&rt, &server.url, spool, rate, 3);
-        println!(
-            "latency emit->stored at {rate} events/s, spool {}: p50 {p50:.2} ms, p99 {p99:.2} ms",
-            if spool { "on " } else { "off" }
-        );
+    let mut direct = None;
+    for run in &runs {
+        match *run {
+            "baseline" => {
+                let bare = baseline(&rt, &server.url, events);
+                println!("throughput baseline (bare reqwest, pre-serialized): {bare:>10.0} events/s");
+            }
+            "direct" => {
+                let d = throughput(&rt, &server.url, false, events);
+                println!("throughput spool off: {d:>10.0} events/s");
+                direct = Some(d);
+            }
+            "spool" => {
+                let spooled = throughput(&rt, &server.url, true, events);
+                let ratio = direct.map_or(String::new(), |d| format!("  (ratio on/off {:.2})", spooled / d));
+                println!("throughput spool on:  {spooled:>10.0} events/s{ratio}");
+            }
+            "latency" => {
+                for spool in [false, true] {
+                    let (p50, p99) = latency(&rt, &server.url, spool, rate, 3);
+                    println!(
+                        "latency emit->stored at {rate} events/s, spool {}: p50 {p50:.2} ms, p99 {p99:.2} ms",
+                        if spool { "on " } else { "off" }
+                    );
+                }
+            }
+            other => panic!("E2E_RUNS: unknown run {other:?} (known: baseline, direct, spool, latency)"),
+        }
     }
 }
