@@ -14,7 +14,9 @@
 //! per configuration is what is meaningful here.
 //!
 //! Run: `cargo bench -p auditrail-target-eventserver --bench end_to_end`
-//! (optional env: `E2E_EVENTS` (default 200000), `E2E_RATE` (default 20000)).
+//! (optional env: `E2E_EVENTS` (default 200000), `E2E_RATE` (default 20000), `E2E_RUNS`
+//! (default `baseline,direct,spool,latency`: the runs to do, in this order, so that a
+//! script can alternate one of them with another program's rounds, or profile one)).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -90,10 +92,27 @@ fn node(url: &str, spool: bool, name: &str) -> Node {
     }
 }
 
-fn throughput(rt: &tokio::runtime::Runtime, url: &str, spool: bool, events: u64) -> f64 {
+/// This process's CPU time (user + system) so far, in seconds, from `/proc/self/stat`
+/// (clock ticks of 10 ms): the node's side alone (the server is another process).
+fn own_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command's `)`: utime and stime are the 12th and 13th.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let ticks: u64 = after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse::<u64>().ok())
+        .sum();
+    ticks as f64 / 100.0
+}
+
+/// Events/s, and the node's CPU microseconds per event (emitting included).
+fn throughput(rt: &tokio::runtime::Runtime, url: &str, spool: bool, events: u64) -> (f64, f64) {
     let name = format!("tp-{}", if spool { "spool" } else { "direct" });
     let n = node(url, spool, &name);
     let payload = "x".repeat(180); // ~300-byte events on the wire
+    let cpu = own_cpu_seconds();
     let start = Instant::now();
     rt.block_on(async {
         for i in 0..events {
@@ -105,9 +124,10 @@ fn throughput(rt: &tokio::runtime::Runtime, url: &str, spool: bool, events: u64)
         std::thread::sleep(Duration::from_micros(200));
     }
     let secs = start.elapsed().as_secs_f64();
+    let cpu_us = (own_cpu_seconds() - cpu) * 1e6 / events as f64;
     let report = n.dispatcher.shutdown_blocking(Duration::from_secs(30));
     assert!(report.is_clean(), "{report:?}");
-    events as f64 / secs
+    (events as f64 / secs, cpu_us)
 }
 
 fn latency(
@@ -233,26 +253,46 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    let runs = std::env::var("E2E_RUNS").unwrap_or_else(|_| "baseline,direct,spool,latency".into());
+    let runs: Vec<&str> = runs.split(',').map(str::trim).collect();
     println!("end-to-end node -> auditrail serve (durable store), {events} events of ~300 B");
     // Warm-up (connections, page cache, store files).
     let _ = throughput(&rt, &server.url, false, 20_000);
-    let bare = baseline(&rt, &server.url, events);
-    let direct = throughput(&rt, &server.url, false, events);
-    let spooled = throughput(&rt, &server.url, true, events);
-    println!("throughput baseline (bare reqwest, pre-serialized): {bare:>10.0} events/s");
-    println!(
-        "throughput spool off: {direct:>10.0} events/s  (ratio to baseline {:.2})",
-        direct / bare
-    );
-    println!(
-        "throughput spool on:  {spooled:>10.0} events/s  (ratio on/off {:.2})",
-        spooled / direct
-    );
-    for spool in [false, true] {
-        let (p50, p99) = latency(&rt, &server.url, spool, rate, 3);
-        println!(
-            "latency emit->stored at {rate} events/s, spool {}: p50 {p50:.2} ms, p99 {p99:.2} ms",
-            if spool { "on " } else { "off" }
-        );
+    let mut direct = None;
+    for run in &runs {
+        match *run {
+            "baseline" => {
+                let bare = baseline(&rt, &server.url, events);
+                println!(
+                    "throughput baseline (bare reqwest, pre-serialized): {bare:>10.0} events/s"
+                );
+            }
+            "direct" => {
+                let (d, cpu_us) = throughput(&rt, &server.url, false, events);
+                println!(
+                    "throughput spool off: {d:>10.0} events/s  (node CPU {cpu_us:.2} us/event)"
+                );
+                direct = Some(d);
+            }
+            "spool" => {
+                let (spooled, cpu_us) = throughput(&rt, &server.url, true, events);
+                let ratio = direct.map_or(String::new(), |d| {
+                    format!("  (ratio on/off {:.2})", spooled / d)
+                });
+                println!("throughput spool on:  {spooled:>10.0} events/s  (node CPU {cpu_us:.2} us/event){ratio}");
+            }
+            "latency" => {
+                for spool in [false, true] {
+                    let (p50, p99) = latency(&rt, &server.url, spool, rate, 3);
+                    println!(
+                        "latency emit->stored at {rate} events/s, spool {}: p50 {p50:.2} ms, p99 {p99:.2} ms",
+                        if spool { "on " } else { "off" }
+                    );
+                }
+            }
+            other => {
+                panic!("E2E_RUNS: unknown run {other:?} (known: baseline, direct, spool, latency)")
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::field_value::FieldValue;
+use super::json_str;
 use super::message_text::{self, MsgType, MESSAGE_MAX_DEPTH};
 use super::EventError;
 
@@ -63,20 +64,17 @@ impl Message {
                 "`msgType` must not be empty".into(),
             ));
         }
-        let mut json = Vec::with_capacity(BUILT_CAPACITY.max(text.len() + 16));
-        json.extend_from_slice(b"{\"msgType\":");
+        let mut json = String::with_capacity(BUILT_CAPACITY.max(text.len() + 16));
+        json.push_str("{\"msgType\":");
         let start = json.len();
-        serde_json::to_writer(&mut json, text)
-            .map_err(|e| message_error("message.msgType".into(), e.to_string()))?;
+        json_str::write_str(&mut json, text);
         // Written without escapes, the value is the text between its quotes.
         let msg_type = if json.len() - start == text.len() + 2 {
             MsgType::InText(start + 1..json.len() - 1)
         } else {
             MsgType::Decoded(msg_type.into())
         };
-        json.push(b'}');
-        let json = String::from_utf8(json)
-            .map_err(|e| message_error("message.msgType".into(), e.to_string()))?;
+        json.push('}');
         Ok(Message::text(json, msg_type))
     }
 
@@ -341,25 +339,28 @@ const BUILT_CAPACITY: usize = 192;
 /// error (none for a `String` key and a `Value`: `serde_json` writes both) `json` is
 /// left as it was.
 fn append_member(json: &mut String, key: &str, value: &Value) -> Result<(), serde_json::Error> {
-    let mut buf = std::mem::take(json).into_bytes();
-    let close = buf.len().saturating_sub(1); // where its `}` is
-    buf.truncate(close);
+    // Anything but a string written aside first: a value `serde_json` cannot write
+    // leaves the text as it was. Strings (most values, and the longest) are written in
+    // place by `json_str`, the same bytes, without a byte-by-byte scan or a second
+    // check of the whole text's UTF-8.
+    let other = match value {
+        Value::String(_) => None,
+        v => Some(serde_json::to_string(v)?),
+    };
+    let close = json.len().saturating_sub(1); // where its `}` is
+    json.truncate(close);
     if close > 1 {
-        buf.push(b',');
+        json.push(',');
     }
-    let mut written = serde_json::to_writer(&mut buf, key);
-    if written.is_ok() {
-        buf.push(b':');
-        written = serde_json::to_writer(&mut buf, value);
+    json_str::write_str(json, key);
+    json.push(':');
+    match (value, other) {
+        (Value::String(s), _) => json_str::write_str(json, s),
+        (_, Some(text)) => json.push_str(&text),
+        (_, None) => {} // `other` is written for every value but a string
     }
-    if written.is_err() {
-        buf.truncate(close);
-    }
-    buf.push(b'}');
-    // `serde_json` writes UTF-8, and the rest was a `String`.
-    *json = String::from_utf8(buf)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    written
+    json.push('}');
+    Ok(())
 }
 
 /// `text` (a JSON object) with `key` set to `value`: replaced where it is, or appended;

@@ -10,6 +10,7 @@ mod draft;
 mod error;
 mod field_value;
 mod id;
+mod json_str;
 mod message;
 mod message_text;
 mod names;
