@@ -26,11 +26,10 @@ use super::delivery::{self, Outcome, Session, Signals, CHUNK};
 use super::output;
 use input::StdinInput;
 use line::LineRules;
-use rewritten::{Region, Rewritten};
+use auditrail::rewritten::{Region, Rewritten};
 
 mod input;
 mod line;
-mod rewritten;
 use super::progress::Progress;
 
 /// How long a partial batch of stdin lines waits for more before it is emitted.
