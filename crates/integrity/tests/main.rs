@@ -11,6 +11,7 @@
 mod integrity_support;
 mod retention_support;
 
+mod integrity_archive_reads_refuse_a_fifo_or_an_oversize_file_at_once;
 mod integrity_attach_store;
 mod integrity_changed_byte;
 mod integrity_checkpoint_log_tampering;
