@@ -26,7 +26,11 @@ fn handed(data: &Path) -> Option<u64> {
         .ok()?
         .flatten()
         .find(|e| !e.file_name().to_string_lossy().ends_with(".tmp"))?;
-    std::fs::read_to_string(entry.path()).ok()?.trim().parse().ok()
+    std::fs::read_to_string(entry.path())
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// Waits (bounded: a hang guard, no timing asserted) until the record holds an index
@@ -85,12 +89,17 @@ fn the_witness_record_does_not_make_a_moved_data_folder_again() {
     assert_eq!(refused.len(), 1, "said once: {refused:?}");
     assert!(
         refused[0].contains("WARN")
-            && refused[0].contains("the folder is gone (moved away or removed while the server runs)")
+            && refused[0]
+                .contains("the folder is gone (moved away or removed while the server runs)")
             && refused[0].contains("the record waits for the folder to be back"),
         "{refused:?}"
     );
     assert!(!data.exists(), "{}", server.stderr());
-    assert_eq!(handed(&moved), Some(before), "the record moved away as it was");
+    assert_eq!(
+        handed(&moved),
+        Some(before),
+        "the record moved away as it was"
+    );
 
     // Back: the lines given meanwhile are recorded there.
     std::fs::rename(&moved, &data).unwrap();

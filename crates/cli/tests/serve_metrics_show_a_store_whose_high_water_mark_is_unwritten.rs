@@ -34,7 +34,11 @@ fn gauge(server: &ServerProc) -> String {
 fn wait_for(server: &ServerProc, value: &str) {
     let until = Instant::now() + Duration::from_secs(60);
     while gauge(server) != value {
-        assert!(Instant::now() < until, "{GAUGE} not {value}\n{}", server.stderr());
+        assert!(
+            Instant::now() < until,
+            "{GAUGE} not {value}\n{}",
+            server.stderr()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -63,7 +67,10 @@ fn the_gauge_is_one_while_the_mark_cannot_be_written() {
     let (status, stats) = request(&server.addr, "GET", "/v1/stats", &[], b"").unwrap();
     assert_eq!(status, 200, "{stats}");
     let stats: serde_json::Value = serde_json::from_str(&stats).unwrap();
-    assert_eq!(stats["stores"]["a"]["highWaterMarkUnwritten"], true, "{stats}");
+    assert_eq!(
+        stats["stores"]["a"]["highWaterMarkUnwritten"], true,
+        "{stats}"
+    );
 
     std::fs::rename(&moved, &data).unwrap();
     post(&server, 3);

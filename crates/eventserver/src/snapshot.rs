@@ -368,9 +368,8 @@ impl Snapshot {
                     let mut usage = StoreUsage::of(usage, store.handle.stats(), pruned);
                     usage.retention_blocked = store.retention.as_ref().is_some_and(|r| r.refused());
                     usage.held = store.is_held();
-                    usage.high_water_mark_unwritten = store
-                        .integrity()
-                        .is_some_and(|i| i.unpublished().is_some());
+                    usage.high_water_mark_unwritten =
+                        store.integrity().is_some_and(|i| i.unpublished().is_some());
                     (d.name.clone(), usage)
                 })
                 .collect(),

@@ -39,7 +39,9 @@ async fn a_fifo_or_an_oversize_file_is_refused_at_once_naming_it() {
     let mut store = Store::new();
     let open = store.open();
     store.write_days(&open, 1..=4, 30).await;
-    let passes = prune_archiving(&open, &archive, jan(3), jan(5)).await.unwrap();
+    let passes = prune_archiving(&open, &archive, jan(3), jan(5))
+        .await
+        .unwrap();
     let objects = passes[0]
         .checkpoint
         .as_ref()
@@ -72,7 +74,9 @@ async fn a_fifo_or_an_oversize_file_is_refused_at_once_naming_it() {
     std::thread::spawn(move || {
         let _ = tx.send(verify::verify_archive(&at, &options, &NoProgress).unwrap());
     });
-    let report = rx.recv_timeout(HANG).expect("the verify of the archive hung");
+    let report = rx
+        .recv_timeout(HANG)
+        .expect("the verify of the archive hung");
     let problems: Vec<(Option<String>, String)> = report.stores[0]
         .problems
         .iter()
@@ -108,8 +112,7 @@ async fn a_fifo_or_an_oversize_file_is_refused_at_once_naming_it() {
     // A prune's upload: a store file that is a FIFO is refused at once, naming it.
     let local = dir.path().join("piece.fifo");
     mkfifo(&local);
-    let upload = match tokio::time::timeout(HANG, archive.upload(&local, "fifo/segment")).await
-    {
+    let upload = match tokio::time::timeout(HANG, archive.upload(&local, "fifo/segment")).await {
         Ok(upload) => upload,
         Err(_) => {
             // A writer lets the open waiting on it return (the runtime would wait for
@@ -126,7 +129,9 @@ async fn a_fifo_or_an_oversize_file_is_refused_at_once_naming_it() {
         Err(ArchiveError::Local { path, source }) => {
             assert_eq!(path, local);
             assert!(
-                source.to_string().starts_with("is a FIFO (named pipe), not a regular file"),
+                source
+                    .to_string()
+                    .starts_with("is a FIFO (named pipe), not a regular file"),
                 "{source}"
             );
         }

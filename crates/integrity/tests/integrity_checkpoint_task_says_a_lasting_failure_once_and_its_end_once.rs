@@ -10,7 +10,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auditrail_integrity::{CheckpointPolicy, CheckpointTask, Checkpointer, HighWaterMarks, Sealed, Signer};
+use auditrail_integrity::{
+    CheckpointPolicy, CheckpointTask, Checkpointer, HighWaterMarks, Sealed, Signer,
+};
 use auditrail_store::chain::ChainLink;
 use auditrail_store::Head;
 use tokio::sync::watch;
@@ -22,9 +24,20 @@ const FAILING: u64 = 6;
 const HANG: Duration = Duration::from_secs(60);
 
 /// Sends the head of `seq` and waits for an attempt that began after it.
-async fn attempt(head: &watch::Sender<Head>, sealed: &mut watch::Receiver<Sealed>, seq: u64) -> Sealed {
+async fn attempt(
+    head: &watch::Sender<Head>,
+    sealed: &mut watch::Receiver<Sealed>,
+    seq: u64,
+) -> Sealed {
     let before = sealed.borrow().attempts;
-    head.send(ChainLink { seq, hash: [seq as u8; 32] }.into()).unwrap();
+    head.send(
+        ChainLink {
+            seq,
+            hash: [seq as u8; 32],
+        }
+        .into(),
+    )
+    .unwrap();
     // The attempt that follows the one under way (if any) saw this head.
     tokio::time::timeout(HANG, sealed.wait_for(|s| s.attempts >= before + 2))
         .await

@@ -16,7 +16,10 @@ use auditrail_target_eventserver::spool::SpoolError;
 fn records(tag: &str, n: usize) -> Vec<u8> {
     let mut out = Vec::new();
     for i in 0..n {
-        let payload = format!("{{\"tag\":\"{tag}\",\"i\":{i},\"pad\":\"{}\"}}", "x".repeat(1000));
+        let payload = format!(
+            "{{\"tag\":\"{tag}\",\"i\":{i},\"pad\":\"{}\"}}",
+            "x".repeat(1000)
+        );
         record::encode_payload(payload.as_bytes(), &mut out);
     }
     out
@@ -63,8 +66,10 @@ fn a_spool_file_rewritten_while_read_is_refused_and_nothing_of_the_new_bytes_is_
     }
     let said = error.to_string();
     assert!(
-        said.starts_with(&format!("spool file {}: was rewritten in place while read", path.display()))
-            && said.contains("its first 256 bytes no longer held what they held"),
+        said.starts_with(&format!(
+            "spool file {}: was rewritten in place while read",
+            path.display()
+        )) && said.contains("its first 256 bytes no longer held what they held"),
         "{said}"
     );
     assert!(reader.next().is_none(), "nothing after the error");

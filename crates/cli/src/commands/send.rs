@@ -24,9 +24,9 @@ use tokio::sync::mpsc;
 
 use super::delivery::{self, Outcome, Session, Signals, CHUNK};
 use super::output;
+use auditrail::rewritten::{Region, Rewritten};
 use input::StdinInput;
 use line::LineRules;
-use auditrail::rewritten::{Region, Rewritten};
 
 mod input;
 mod line;

@@ -243,7 +243,13 @@ mod tests {
             .unwrap()
             .map(Result::unwrap)
             .collect();
-        assert!(whole.iter().filter(|i| matches!(i, Item::Damaged(_))).count() >= 3);
+        assert!(
+            whole
+                .iter()
+                .filter(|i| matches!(i, Item::Damaged(_)))
+                .count()
+                >= 3
+        );
         assert_eq!(read, whole);
     }
 }
