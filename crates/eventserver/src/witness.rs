@@ -646,9 +646,10 @@ enum HandedFileError {
         index: u64,
         /// The file.
         path: PathBuf,
-        /// What was found at the data folder's path.
+        /// What was found at the data folder's path (boxed: the integrity errors are
+        /// large next to this enum's others).
         #[source]
-        source: auditrail_integrity::IntegrityError,
+        source: Box<auditrail_integrity::IntegrityError>,
     },
     /// The file cannot be written.
     #[error("cannot record checkpoint #{index} as given in {}: {source}", path.display())]
@@ -690,7 +691,7 @@ fn write_handed(
         return Err(HandedFileError::DataFolder {
             index,
             path,
-            source,
+            source: Box::new(source),
         });
     }
     auditrail_core::durable::create_dir_all(dir)
