@@ -28,7 +28,7 @@ use std::os::unix::fs::FileExt;
 
 /// How many bytes each of the two compared regions holds (Vector's first fingerprint
 /// read 256 bytes too): enough to hold an event line's timestamp or id.
-const COMPARED: usize = 256;
+pub const COMPARED: usize = 256;
 
 /// The reader's buffer, one read and one check per this many bytes: the check reads
 /// at most 2 x [`COMPARED`] bytes again in 2 `pread`s per 64 KiB read (0.8 % of the
