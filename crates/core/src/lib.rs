@@ -73,6 +73,8 @@ pub mod registry;
 pub mod regular_file;
 #[doc(hidden)]
 pub mod repeats;
+#[doc(hidden)]
+pub mod rewritten;
 pub mod target;
 pub mod target_config;
 #[cfg(feature = "testing")]

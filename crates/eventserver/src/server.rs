@@ -416,7 +416,7 @@ async fn start_inner(
     progress.begin("checking the stores' checkpoints and listening".to_owned());
     // Witnesses: a dispatcher of their own (its own spool and dead letters under
     // `<data_dir>/witness`), so a witness that is down never holds up ingest.
-    let witnesses = match Witnesses::start(&config) {
+    let witnesses = match Witnesses::start(&config, marks.clone()) {
         Ok(w) => w.map(Arc::new),
         Err(e) => {
             dispatcher.shutdown(config.shutdown_timeout).await;

@@ -233,6 +233,10 @@ pub(crate) struct StoreUsage {
     /// The store is held: its checks at start failed, and it takes no event
     /// (`Destinations::held`).
     pub(crate) held: bool,
+    /// Its last checkpoint line is written and sealed, but its high-water mark cannot
+    /// be written (`StoreIntegrity::unpublished`; `/readyz`'s
+    /// `high_water_mark_unwritten`).
+    pub(crate) high_water_mark_unwritten: bool,
 }
 
 /// A partition store's retention counters, with its `/metrics` labels.
@@ -364,6 +368,8 @@ impl Snapshot {
                     let mut usage = StoreUsage::of(usage, store.handle.stats(), pruned);
                     usage.retention_blocked = store.retention.as_ref().is_some_and(|r| r.refused());
                     usage.held = store.is_held();
+                    usage.high_water_mark_unwritten =
+                        store.integrity().is_some_and(|i| i.unpublished().is_some());
                     (d.name.clone(), usage)
                 })
                 .collect(),
@@ -479,6 +485,7 @@ impl StoreUsage {
             retention_partitions_misplaced: pruned.partitions_misplaced,
             retention_blocked: false,
             held: false,
+            high_water_mark_unwritten: false,
         }
     }
 }

@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 use auditrail_core::{Dispatcher, NodeId, TargetStats};
 use auditrail_integrity::checkpointer::CheckpointForwarder;
 use auditrail_integrity::forward::{emit_acked, WITNESS_TOPIC};
-use auditrail_integrity::Checkpoint;
+use auditrail_integrity::{Checkpoint, HighWaterMarks};
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -137,7 +137,13 @@ impl std::fmt::Debug for Msg {
 impl Witnesses {
     /// Builds the witness dispatcher and starts the publishing task. `None` without
     /// `[[witnesses]]`. Must run inside a tokio runtime.
-    pub(crate) fn start(config: &ServerConfig) -> Result<Option<Witnesses>, WitnessSetupError> {
+    /// `data_folder`: the server's high-water marks of its data dir, whose folder check
+    /// ([`HighWaterMarks::check_folder`]) the record of the lines given asks before it
+    /// writes.
+    pub(crate) fn start(
+        config: &ServerConfig,
+        data_folder: Arc<HighWaterMarks>,
+    ) -> Result<Option<Witnesses>, WitnessSetupError> {
         if config.witnesses.is_empty() {
             return Ok(None);
         }
@@ -167,6 +173,8 @@ impl Witnesses {
             losses: losses(&dispatcher.stats()),
             dispatcher: dispatcher.clone(),
             handed_dir: dir.join("handed"),
+            data_folder,
+            folder_refused: false,
             counters: counters.clone(),
             stores: HashMap::new(),
             unconfirmed: HashMap::new(),
@@ -345,6 +353,11 @@ fn idle(targets: &[auditrail_core::TargetStats]) -> bool {
 struct Publisher {
     dispatcher: Dispatcher,
     handed_dir: PathBuf,
+    /// The data dir's folder check: the record of the lines given is not written
+    /// (nor its folder made) while the data folder is moved away.
+    data_folder: Arc<HighWaterMarks>,
+    /// The record was refused for that, and it was said (once, until it is back).
+    folder_refused: bool,
     counters: Arc<Counters>,
     /// By store id.
     stores: HashMap<String, StoreState>,
@@ -432,14 +445,35 @@ impl Publisher {
         if !idle(&targets) {
             return;
         }
-        for (store_id, Unconfirmed { index, .. }) in self.unconfirmed.drain() {
+        let stores: Vec<String> = self.unconfirmed.keys().cloned().collect();
+        for store_id in stores {
             if self.stores.get(&store_id).is_some_and(|s| s.stuck) {
+                self.unconfirmed.remove(&store_id);
                 continue;
             }
-            if let Err(e) = write_handed(&self.handed_dir, &store_id, index) {
-                // The witness has the line; only a restart would publish it again.
-                tracing::warn!(store_id = %store_id, checkpoint = index, "witnesses: {e}");
+            let Some(&Unconfirmed { index, .. }) = self.unconfirmed.get(&store_id) else {
+                continue;
+            };
+            match write_handed(&self.handed_dir, &self.data_folder, &store_id, index) {
+                Ok(()) => {}
+                // Kept: recorded once the folder is back (a start before then
+                // publishes those lines again, which a witness takes twice at worst).
+                Err(e @ HandedFileError::DataFolder { .. }) => {
+                    if !self.folder_refused {
+                        self.folder_refused = true;
+                        tracing::warn!(store_id = %store_id, checkpoint = index, "witnesses: {e}");
+                    }
+                    return;
+                }
+                Err(e) => {
+                    // The witness has the line; only a restart would publish it again.
+                    tracing::warn!(store_id = %store_id, checkpoint = index, "witnesses: {e}");
+                }
             }
+            self.unconfirmed.remove(&store_id);
+        }
+        if std::mem::take(&mut self.folder_refused) {
+            tracing::info!("witnesses: the data folder is back at its path: the index of the checkpoint lines the witnesses received is recorded again");
         }
     }
 
@@ -599,6 +633,24 @@ enum HandedFileError {
         /// What it holds.
         text: String,
     },
+    /// The data folder was moved away (or another put at its path) while the server
+    /// runs: nothing is written at its path, as the server's other writers refuse
+    /// ([`HighWaterMarks::check_folder`]).
+    #[error(
+        "checkpoint #{index} is not recorded as given in {} ({source}): the record waits \
+         for the folder to be back, and a start before then publishes the lines again",
+        path.display()
+    )]
+    DataFolder {
+        /// The checkpoint's index.
+        index: u64,
+        /// The file.
+        path: PathBuf,
+        /// What was found at the data folder's path (boxed: the integrity errors are
+        /// large next to this enum's others).
+        #[source]
+        source: Box<auditrail_integrity::IntegrityError>,
+    },
     /// The file cannot be written.
     #[error(
         "cannot record checkpoint #{index} as given in {}",
@@ -628,8 +680,23 @@ fn read_handed(dir: &Path, store_id: &str) -> Result<Option<u64>, HandedFileErro
     }
 }
 
-fn write_handed(dir: &Path, store_id: &str, index: u64) -> Result<(), HandedFileError> {
+/// Records `index` as the last line of `store_id` the witnesses received, in `dir`
+/// (under the data folder, whose check `data_folder` makes first: a data folder moved
+/// away is not made again at its path by the `create_dir_all` here).
+fn write_handed(
+    dir: &Path,
+    data_folder: &HighWaterMarks,
+    store_id: &str,
+    index: u64,
+) -> Result<(), HandedFileError> {
     let path = dir.join(store_id);
+    if let Err(source) = data_folder.check_folder() {
+        return Err(HandedFileError::DataFolder {
+            index,
+            path,
+            source: Box::new(source),
+        });
+    }
     auditrail_core::durable::create_dir_all(dir)
         .and_then(|()| {
             let tmp = path.with_extension("tmp");

@@ -692,7 +692,7 @@ impl Archive {
             read: None,
             error: self.request("upload of", object, e),
         };
-        let file = tokio::fs::File::open(local).await.map_err(local_err)?;
+        let file = open_local(local).await.map_err(local_err)?;
         let size = file.metadata().await.map_err(local_err)?.len().min(len);
         // Reads stop at `len`: bytes appended to the file since then are not sent.
         let mut file = file.take(len);
@@ -1094,12 +1094,27 @@ async fn hash_local(local: &Path, n: u64) -> Result<String, ArchiveError> {
     Ok(hash_local_prefix(local, n).await?.0)
 }
 
+/// Opens a store's file to send or hash it, as the files of a data dir are opened
+/// ([`auditrail_core::regular_file::open`]): a FIFO, socket or device at its name (a
+/// segment or checkpoint log piece replaced by hand) is refused at once naming it,
+/// where `tokio::fs::File::open` of a FIFO waited for a writer, and the pass with it,
+/// for ever. Every read of it stops at the length the caller gives.
+async fn open_local(local: &Path) -> std::io::Result<tokio::fs::File> {
+    let path = local.to_path_buf();
+    let file = tokio::task::spawn_blocking(move || {
+        auditrail_core::regular_file::open(std::fs::OpenOptions::new().read(true), &path)
+    })
+    .await
+    .map_err(std::io::Error::other)??;
+    Ok(tokio::fs::File::from_std(file))
+}
+
 async fn hash_local_prefix(local: &Path, limit: u64) -> Result<(String, u64), ArchiveError> {
     let local_err = |e| ArchiveError::Local {
         path: local.to_path_buf(),
         source: e,
     };
-    let mut file = tokio::fs::File::open(local).await.map_err(local_err)?;
+    let mut file = open_local(local).await.map_err(local_err)?;
     let mut hash = Sha256::new();
     let mut read = 0u64;
     let mut buf = vec![0u8; CHUNK];

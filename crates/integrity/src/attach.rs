@@ -1266,7 +1266,12 @@ async fn upload_log(
         source,
     };
     let len = {
-        let mut f = std::fs::File::open(&live).map_err(|e| io(&live, e))?;
+        // As the log is opened everywhere (a FIFO at its name refused at once: a plain
+        // open waited for a writer, and the prune with it, for ever); read backwards
+        // from its end, a step at a time, so its size takes no memory.
+        let mut f =
+            auditrail_core::regular_file::open(std::fs::OpenOptions::new().read(true), &live)
+                .map_err(|e| io(&live, e))?;
         let len = f.metadata().map_err(|e| io(&live, e))?.len();
         checkpoint_pieces::whole_end(&mut f, len).map_err(|e| io(&live, e))?
     };

@@ -129,6 +129,45 @@ impl CheckpointTask {
     }
 }
 
+/// What the log said of the attempts' failures: a failure that lasts is retried every
+/// second (a data folder moved away, a disk that refuses the marks file), and an
+/// `ERROR` per attempt wrote 86 400 identical lines a day, which journald's rate limit
+/// answers by dropping the process's other messages. The state is in `/readyz` while
+/// it lasts (`unsealed`, `high_water_mark_unwritten`, from [`Sealed`]); the log says
+/// when it starts (and when the error changes), and when it ends.
+#[derive(Debug, Default)]
+struct Said {
+    /// The error said last, while attempts fail.
+    failing: Option<String>,
+    /// Attempts that failed since the first one said.
+    attempts: u64,
+}
+
+impl Said {
+    /// An attempt ended, with `failed` when it did.
+    fn attempt(&mut self, failed: Option<&IntegrityError>) {
+        match failed {
+            Some(e) => {
+                let now = e.to_string();
+                self.attempts += 1;
+                if self.failing.as_deref() != Some(now.as_str()) {
+                    tracing::error!(error = %e, "writing a checkpoint failed (retried every second, and not said again while it fails with this error; `/readyz` names the store meanwhile)");
+                    self.failing = Some(now);
+                }
+            }
+            None => {
+                if let Some(last) = self.failing.take() {
+                    tracing::info!(
+                        failed_attempts = std::mem::take(&mut self.attempts),
+                        last_error = %last,
+                        "writing a checkpoint works again"
+                    );
+                }
+            }
+        }
+    }
+}
+
 async fn blocking<T: Send + 'static>(
     cp: &SharedCheckpointer,
     f: impl FnOnce(&mut Checkpointer) -> T + Send + 'static,
@@ -168,6 +207,7 @@ async fn run(
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tick.tick().await;
+    let mut said = Said::default();
     let clean = loop {
         tokio::select! {
             changed = head.changed() => {
@@ -184,10 +224,10 @@ async fn run(
         let through = link.link.seq;
         let r = blocking(&cp, move |c| c.after_batch(link)).await?;
         let seq = last_seq(&cp);
+        said.attempt(r.as_ref().err());
         let failed = r.err().map(|e| {
             // Retried at the next batch or tick; the records stay uncovered meanwhile
             // (and `auditrail verify` says so).
-            tracing::error!(error = %e, "writing a checkpoint failed");
             (through, Arc::new(e))
         });
         // A line vouching for the head was written (the failure came after it: its

@@ -11,9 +11,11 @@
 mod integrity_support;
 mod retention_support;
 
+mod integrity_archive_reads_refuse_a_fifo_or_an_oversize_file_at_once;
 mod integrity_attach_store;
 mod integrity_changed_byte;
 mod integrity_checkpoint_log_tampering;
+mod integrity_checkpoint_task_says_a_lasting_failure_once_and_its_end_once;
 mod integrity_clean_store_verifies;
 mod integrity_deleted_file;
 mod integrity_deleted_line;

@@ -421,7 +421,10 @@ impl EventServerTarget {
                         e @ (SpoolError::Io { .. }
                         | SpoolError::DiskFull { .. }
                         | SpoolError::InUse { .. }
-                        | SpoolError::WrittenSegmentGone { .. }),
+                        | SpoolError::WrittenSegmentGone { .. }
+                        // Only a tool's read of a spool file gives these: not an append.
+                        | SpoolError::Rewritten { .. }
+                        | SpoolError::Cut { .. }),
                     ) => {
                         return Err(TargetError::retryable(e.to_string()));
                     }

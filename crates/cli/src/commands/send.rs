@@ -24,13 +24,12 @@ use tokio::sync::mpsc;
 
 use super::delivery::{self, Outcome, Session, Signals, CHUNK};
 use super::output;
+use auditrail::rewritten::{Region, Rewritten};
 use input::StdinInput;
 use line::LineRules;
-use rewritten::{Region, Rewritten};
 
 mod input;
 mod line;
-mod rewritten;
 use super::progress::Progress;
 
 /// How long a partial batch of stdin lines waits for more before it is emitted.

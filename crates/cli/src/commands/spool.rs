@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use auditrail::target_eventserver::spool::inspect::{self, SpoolReport};
+use auditrail::target_eventserver::spool::SpoolError;
 use auditrail::target_eventserver::EventServerConfig;
 use auditrail::{Dispatcher, Event, EventDraft, Filter, NodeConfig, TargetSpec, ValidatedConfig};
 
@@ -296,7 +297,15 @@ fn run_resend(args: ResendArgs) -> Result<ExitCode> {
     // Files with bytes that are not sent: their re-send is not done (exit status).
     let mut unsent: Vec<(&Path, u64)> = Vec::new();
     for file in &args.files {
-        let readable = inspect::read_records(file)?;
+        // Every file is read before anything is sent: one rewritten or cut while read
+        // stops the command with nothing sent, rather than send records of two files
+        // mixed, the ones between missing.
+        let readable = inspect::read_records(file).map_err(|e| match e {
+            SpoolError::Rewritten { .. } | SpoolError::Cut { .. } => {
+                anyhow::anyhow!("{e}; nothing was sent")
+            }
+            e => anyhow::Error::new(e),
+        })?;
         if readable.payloads.is_empty() {
             if let Some(kind) = json_lines_kind(file) {
                 // Before anything is sent: the whole command is a mix-up.

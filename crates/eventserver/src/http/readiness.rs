@@ -215,7 +215,8 @@ impl Readiness {
                 message: format!(
                     "the data folder: {found}: batches are still stored and sealed in the \
                      stores outside it, but nothing is written at its path (the signing \
-                     key, the lock and the high-water marks went with the folder): the \
+                     key, the lock, the high-water marks and the witnesses' record of \
+                     the lines given went with the folder): the \
                      stores' high-water marks lag (each store is named here, \
                      high_water_mark_unwritten, once its mark is due), and a rollback of \
                      a store at the next start is caught only up to the last mark \
@@ -233,7 +234,7 @@ impl Readiness {
                      stored and sealed in the stores, but the files the server rewrites \
                      there cannot be: the stores' high-water marks lag (once a mark is \
                      due, `[checkpoints] every_seconds`, the server's log says `writing a \
-                     checkpoint failed` every second, and each store is named here), and \
+                     checkpoint failed` once, and each store is named here), and \
                      a rollback of a store at the next start is caught only up to the \
                      last mark written; cleared once it takes new files again"
                 ),
@@ -386,8 +387,8 @@ fn refusal(folder: &std::path::Path, what: &str) -> Option<(&'static str, std::i
 
 /// Each chained store whose last checkpoint line, written and sealed, cannot be
 /// published: its high-water mark in the data folder cannot be written
-/// (`StoreIntegrity::unpublished`; the checkpoint task logs it every attempt, as
-/// `writing a checkpoint failed`). Batches are acknowledged meanwhile: degraded, not
+/// (`StoreIntegrity::unpublished`; the checkpoint task logs it once, as `writing a
+/// checkpoint failed`, and its end once). Batches are acknowledged meanwhile: degraded, not
 /// unready. Read from memory at each call.
 pub(crate) fn marks_unpublished(destinations: &crate::destinations::Destinations) -> Vec<Degraded> {
     destinations
@@ -410,7 +411,7 @@ pub(crate) fn marks_unpublished(destinations: &crate::destinations::Destinations
                     "store destination {:?}: its checkpoints are written and its batches \
                      sealed and acknowledged, but its high-water mark in the data folder \
                      cannot be written ({said}; the server's log says `writing a \
-                     checkpoint failed` every second): \
+                     checkpoint failed` once, and when it works again): \
                      until it can, a rollback of the store at the next start is caught \
                      only up to the last mark written",
                     d.name

@@ -643,6 +643,18 @@ impl ServerCollector {
             None,
             per(|s| u64::from(s.held)),
         )?;
+        gauges(
+            enc,
+            "auditrail_server_store_high_water_mark_unwritten",
+            "1 while the store's checkpoint lines are written and its batches sealed and \
+             acknowledged, but its high-water mark in the data folder cannot be written \
+             (the data folder moved away, or refusing new files): a rollback of the store \
+             at the next start is caught only up to the last mark written. Logged once \
+             at ERROR when it starts (`writing a checkpoint failed`) and at INFO when it \
+             ends; `/readyz` names it (high_water_mark_unwritten). 0 otherwise.",
+            None,
+            per(|s| u64::from(s.high_water_mark_unwritten)),
+        )?;
         counters(
             enc,
             "auditrail_server_store_corrupt_files",

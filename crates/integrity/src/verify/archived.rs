@@ -42,7 +42,7 @@ pub(crate) fn check_objects(archive: &Path, logged: &[LoggedCheckpoint], report:
                 report.push(problem("not a path inside the archive".into()));
                 continue;
             }
-            match digest(&archive.join(&o.path)) {
+            match digest(&archive.join(&o.path), o.bytes) {
                 Ok((sha, bytes)) if sha == o.sha256 && bytes == o.bytes => {}
                 Ok((sha, bytes)) => report.push(problem(format!(
                     "the archive has {bytes} bytes with SHA-256 {sha} (changed after it was archived)"
@@ -50,7 +50,13 @@ pub(crate) fn check_objects(archive: &Path, logged: &[LoggedCheckpoint], report:
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     report.push(problem("missing from the archive".into()))
                 }
-                Err(e) => report.push(problem(format!("cannot be read: {e}"))),
+                Err(e) => report.push(problem(match larger(&e) {
+                    Some(size) => format!(
+                        "the archive has {size} bytes or more (changed after it was archived; \
+                         not read past the size recorded)"
+                    ),
+                    None => format!("cannot be read: {e}"),
+                })),
             }
         }
     }
@@ -110,9 +116,41 @@ fn all_still_in_store(store: &Path, objects: &[crate::ArchivedObject]) -> bool {
         })
 }
 
-/// The SHA-256 (hex) and size of the file at `path`.
-pub(crate) fn digest(path: &Path) -> std::io::Result<(String, u64)> {
-    let mut file = std::fs::File::open(path)?;
+/// The size of a file [`digest`] refused as larger than recorded.
+fn larger(e: &std::io::Error) -> Option<u64> {
+    let too_large = e
+        .get_ref()?
+        .downcast_ref::<auditrail_core::regular_file::FileTooLarge>()?;
+    Some(too_large.size)
+}
+
+/// The SHA-256 (hex) and size of the file at `path`, which a signed line records as
+/// `recorded` bytes long. Opened as the files of a data dir are
+/// ([`auditrail_core::regular_file::open`]: a FIFO, socket or device there is
+/// refused at once with `NotRegularFile`, where a plain open of a FIFO waited for a
+/// writer for ever and `/dev/zero` was read without end), and never read past
+/// `recorded` bytes: a larger file cannot be the one archived, and is refused with
+/// `FileTooLarge` before it is read (a sparse or huge file put there took as long to
+/// hash as it is large). The errors say what the path holds; callers name the path.
+pub(crate) fn digest(path: &Path, recorded: u64) -> std::io::Result<(String, u64)> {
+    use auditrail_core::regular_file::{self, FileTooLarge};
+    let too_large = |size| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            FileTooLarge {
+                path: path.to_path_buf(),
+                size,
+                limit: recorded,
+            },
+        )
+    };
+    let file = regular_file::open(std::fs::OpenOptions::new().read(true), path)?;
+    let size = file.metadata()?.len();
+    if size > recorded {
+        return Err(too_large(size));
+    }
+    // One byte past the bound tells a file that grew since the look above.
+    let mut file = file.take(recorded.saturating_add(1));
     let mut hash = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut bytes = 0u64;
@@ -123,6 +161,9 @@ pub(crate) fn digest(path: &Path) -> std::io::Result<(String, u64)> {
         }
         hash.update(&buf[..n]);
         bytes += n as u64;
+    }
+    if bytes > recorded {
+        return Err(too_large(bytes));
     }
     Ok((hex::encode(hash.finalize()), bytes))
 }

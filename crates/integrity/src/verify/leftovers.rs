@@ -411,8 +411,20 @@ impl Leftovers {
         let mut files: std::collections::HashMap<u32, bool> = std::collections::HashMap::new();
         for &(first, last, file, _) in &self.locs {
             let ok = *files.entry(file).or_insert_with(|| {
-                super::archived::digest(&path(file))
-                    .is_ok_and(|(sha, bytes)| self.archived.contains(&(rel(file), sha, bytes)))
+                let rel = rel(file);
+                // Read no further than the largest size recorded for it (a file no
+                // line records is not read).
+                let Some(recorded) = self
+                    .archived
+                    .iter()
+                    .filter(|(r, _, _)| *r == rel)
+                    .map(|(_, _, bytes)| *bytes)
+                    .max()
+                else {
+                    return false;
+                };
+                super::archived::digest(&path(file), recorded)
+                    .is_ok_and(|(sha, bytes)| self.archived.contains(&(rel, sha, bytes)))
             });
             if ok {
                 confirmed.push_range(first, last);

@@ -291,28 +291,16 @@ pub struct Readable {
 }
 
 /// Reads the intact records out of a file of spool records, skipping damage the same
-/// way the spool does. A record whose checksum fails is never returned: its bytes
+/// way the spool does ([`super::file_records`]: the bytes the file held when opened,
+/// a file rewritten or cut while read refused with [`SpoolError::Rewritten`] or
+/// [`SpoolError::Cut`]). A record whose checksum fails is never returned: its bytes
 /// are not the ones that were spooled.
 pub fn read_records(path: &Path) -> Result<Readable, SpoolError> {
-    let buf = auditrail_core::regular_file::read(path).map_err(io(path))?;
     let mut out = Readable::default();
-    for piece in scan::pieces(&buf, 0) {
-        match piece {
-            scan::Piece::Record { payload, .. } => out.payloads.push(payload.to_vec()),
-            scan::Piece::Damaged {
-                offset,
-                len,
-                reason,
-            }
-            | scan::Piece::Tail {
-                offset,
-                len,
-                reason,
-            } => out.damaged.push(Range {
-                offset,
-                bytes: len,
-                reason,
-            }),
+    for item in super::file_records::FileRecords::open(path)? {
+        match item? {
+            super::file_records::Item::Record(payload) => out.payloads.push(payload),
+            super::file_records::Item::Damaged(range) => out.damaged.push(range),
         }
     }
     Ok(out)

@@ -62,6 +62,7 @@
 mod ack;
 mod cut;
 pub mod damage;
+pub mod file_records;
 mod folder_gone;
 pub mod gone;
 #[cfg(test)]
@@ -208,6 +209,38 @@ pub enum SpoolError {
         held: u64,
         /// Of those, bytes the server has not acknowledged.
         unacked: u64,
+    },
+    /// A spool file read by a tool (`auditrail spool resend`) was truncated and written
+    /// again while it was read ([`file_records`]): what it holds from there on is not
+    /// what it held, and none of it was taken.
+    #[error(
+        "spool file {}: {source}: its records from there on were not read (a segment \
+         of a running node's spool, cut and appended to by a start of the node? read it \
+         again as it is now, or from a copy taken while nothing writes it)",
+        path.display()
+    )]
+    Rewritten {
+        /// The file.
+        path: PathBuf,
+        /// Where and how it differed.
+        #[source]
+        source: auditrail_core::rewritten::Rewritten,
+    },
+    /// A spool file read by a tool ended before the length it had when it was opened:
+    /// it was cut while read, and its records from there on are gone.
+    #[error(
+        "spool file {}: cut while read: it ended at byte {at}, and held {len} bytes when \
+         it was opened: its records from there on were not read (truncated by hand, or \
+         its damaged tail cut by a start of its node?)",
+        path.display()
+    )]
+    Cut {
+        /// The file.
+        path: PathBuf,
+        /// Where it ended.
+        at: u64,
+        /// Its length when opened.
+        len: u64,
     },
     /// A file operation failed (the path is said once when the OS error, explained,
     /// names it already: a spool folder that is a regular file).

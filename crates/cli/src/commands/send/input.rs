@@ -18,7 +18,7 @@ use std::io::{BufRead, BufReader, Read, Seek};
 use std::os::fd::AsFd;
 use std::path::PathBuf;
 
-use super::rewritten::{Baseline, Checked, CHUNK_BYTES};
+use auditrail::rewritten::{Baseline, Checked, CHUNK_BYTES};
 
 /// Stdin, measured before the run writes anything.
 #[derive(Debug)]

@@ -1,23 +1,26 @@
-//! A regular file on stdin rewritten in place while `send` reads it: truncated and
-//! written again past the read position (a log rotation's `copytruncate` followed by
-//! the application's next lines) before the reader gets there. The length check of
-//! `input.rs` cannot see it (the file is as long as before, or longer), and reading on
-//! from the same offset would send the new file's lines as if they followed the old
-//! ones: the lines between lost, the two mixed.
+//! A regular file rewritten in place while it is read: truncated and written again
+//! past the read position (a log rotation's `copytruncate` followed by the
+//! application's next lines; a node's spool cutting a segment's tail at its start and
+//! appending after it) before the reader gets there. A length check cannot see it (the
+//! file is as long as before, or longer), and reading on from the same offset would
+//! take the new file's bytes as if they followed the old ones: the bytes between
+//! lost, the two mixed. Read this way: `auditrail send --stdin < FILE` (its lines) and
+//! the spool's reader of a segment or set-aside file (`auditrail spool resend`).
 //!
 //! So every read is checked against what the file held: after each read (one per
 //! [`CHUNK_BYTES`]), the file's first bytes and the bytes just before the read's
-//! offset are read again (`pread`, which leaves the shared offset of stdin as it is)
-//! and compared with those seen before. The first bytes are the file's identity, as
-//! the log shippers fingerprint a file (Vector: a checksum of the first line; Fluent
-//! Bit and rsyslog look at inode and size only, which a truncation in place keeps);
-//! the bytes before the offset are what the read carries on from, so a new file that
-//! begins with the same header line is seen too. A read whose check fails is not
-//! used: the error ([`Rewritten`]) says from which byte on nothing was sent.
+//! offset are read again (`pread`, which leaves a shared offset, such as stdin's, as
+//! it is) and compared with those seen before. The first bytes are the file's
+//! identity, as the log shippers fingerprint a file (Vector: a checksum of the first
+//! line; Fluent Bit and rsyslog look at inode and size only, which a truncation in
+//! place keeps); the bytes before the offset are what the read carries on from, so a
+//! new file that begins with the same header is seen too. A read whose check fails is
+//! not used: the error ([`Rewritten`]) says from which byte on nothing was used.
 //!
-//! A file renamed away (rotation to a new inode) needs nothing: stdin still reads the
-//! old file, which keeps its bytes. Hand-written: the crates that follow files (`tail`,
-//! `staart`, `notify`-based ones) re-open by path, while stdin is one open file.
+//! A file renamed away (rotation to a new inode) needs nothing: the open file still
+//! reads the old one, which keeps its bytes. Hand-written: the crates that follow
+//! files (`tail`, `staart`, `notify`-based ones) re-open by path, while this is one
+//! open file.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -25,28 +28,29 @@ use std::os::unix::fs::FileExt;
 
 /// How many bytes each of the two compared regions holds (Vector's first fingerprint
 /// read 256 bytes too): enough to hold an event line's timestamp or id.
-const COMPARED: usize = 256;
+pub const COMPARED: usize = 256;
 
 /// The reader's buffer, one read and one check per this many bytes: the check reads
 /// at most 2 x [`COMPARED`] bytes again in 2 `pread`s per 64 KiB read (0.8 % of the
 /// bytes; 3 syscalls per 64 KiB, where stdin's own 8 KiB buffer took 8).
-pub(crate) const CHUNK_BYTES: usize = 64 << 10;
+pub const CHUNK_BYTES: usize = 64 << 10;
 
-/// What a file on stdin held when `send` started, where each read checks it.
+/// What a file held when its reading started, where each read checks it.
 #[derive(Debug, Clone)]
-pub(crate) struct Baseline {
+pub struct Baseline {
     /// The file's first bytes (up to [`COMPARED`]).
     head: Vec<u8>,
-    /// The bytes before `start` (up to [`COMPARED`]): read by someone before `send`
-    /// (`(head -n 5; auditrail send ...) < FILE`), or none.
+    /// The bytes before `start` (up to [`COMPARED`]): read by someone before the
+    /// reader (`(head -n 5; auditrail send ...) < FILE`), or none.
     before: Vec<u8>,
-    /// The offset of stdin in the file when `send` started.
+    /// The file's offset when the reading started.
     start: u64,
 }
 
 impl Baseline {
-    /// Reads them from `file` (stdin), `len` bytes long, at offset `start`.
-    pub(crate) fn take(file: &File, len: u64, start: u64) -> io::Result<Baseline> {
+    /// Reads them from `file`, `len` bytes long, whose reading starts at offset
+    /// `start` (stdin's offset; 0 for a file opened to be read).
+    pub fn take(file: &File, len: u64, start: u64) -> io::Result<Baseline> {
         let head = read_at(
             file,
             0,
@@ -63,37 +67,56 @@ impl Baseline {
 }
 
 /// Which bytes differed from what the file held.
-#[derive(Debug, Clone)]
-pub(crate) enum Region {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Region {
     /// The file's first `bytes`.
     Head { bytes: usize },
-    /// The `bytes` read last, before byte `at` of the input (counted from where `send`
-    /// started reading).
+    /// The `bytes` read last, before byte `at` of the input (counted from where the
+    /// reading started).
     Before { bytes: usize, at: u64 },
 }
 
-/// A file on stdin no longer holds what `send` read from it: it was truncated and
-/// written again (or cut: then the compared bytes are missing) while read.
-#[derive(Debug, thiserror::Error)]
-#[error("the file on stdin was rewritten in place at byte {at} of the input")]
-pub(crate) struct Rewritten {
-    /// The bytes of the input read (counted from where `send` started) when it was
-    /// noticed: none from there on was used.
-    pub(crate) at: u64,
+/// A file no longer holds what was read from it: it was truncated and written again
+/// while read. Carried as the source of an [`io::Error`] ([`Rewritten::of`]); its
+/// message does not name the file: every caller's error does.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("was rewritten in place while read, at byte {at} of the input: {region}")]
+pub struct Rewritten {
+    /// The bytes of the input read (counted from where the reading started) when it
+    /// was noticed: none from there on was used.
+    pub at: u64,
     /// What differed.
-    pub(crate) region: Region,
+    pub region: Region,
+}
+
+impl std::fmt::Display for Region {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Region::Head { bytes } => write!(
+                f,
+                "its first {bytes} bytes no longer held what they held when the reading started"
+            ),
+            Region::Before { bytes, at } => write!(
+                f,
+                "the {bytes} bytes read last, before byte {at}, no longer held what they held \
+                 when read"
+            ),
+        }
+    }
 }
 
 impl Rewritten {
     /// The [`Rewritten`] that stopped a read, if that is what `error` is.
-    pub(crate) fn of(error: &io::Error) -> Option<&Rewritten> {
+    pub fn of(error: &io::Error) -> Option<&Rewritten> {
         error.get_ref()?.downcast_ref::<Rewritten>()
     }
 }
 
-/// Stdin (a regular file), each read checked against the [`Baseline`].
+/// A regular file (stdin, or one opened to be read), each read checked against the
+/// [`Baseline`]. A file found shorter than what was read of it ends the input there
+/// (`Ok(0)`): the caller tells that cut from the end the file had at the start.
 #[derive(Debug)]
-pub(crate) struct Checked {
+pub struct Checked {
     file: File,
     head: Vec<u8>,
     /// The last bytes read (up to [`COMPARED`]), which end at `pos`.
@@ -106,9 +129,9 @@ pub(crate) struct Checked {
 }
 
 impl Checked {
-    /// Reads `file` (a duplicate of stdin: it shares its offset) on from where the
-    /// baseline was taken.
-    pub(crate) fn new(file: File, baseline: Baseline) -> Checked {
+    /// Reads `file` (for stdin, a duplicate of it: it shares its offset) on from where
+    /// the baseline was taken.
+    pub fn new(file: File, baseline: Baseline) -> Checked {
         Checked {
             file,
             head: baseline.head,
