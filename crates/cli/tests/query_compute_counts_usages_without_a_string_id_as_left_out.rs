@@ -67,13 +67,28 @@ fn events_without_a_string_usage_id_are_counted_as_left_out() {
     assert_eq!(status, 200, "{served}");
     assert_eq!(groups(&served["report"]), want, "server: {served}");
     // Left out as no usage: in no type's count.
-    assert_eq!(served["report"][0]["types"], json!({"LOCAL_PROCESS": 1}), "{served}");
+    assert_eq!(
+        served["report"][0]["types"],
+        json!({"LOCAL_PROCESS": 1}),
+        "{served}"
+    );
     assert_eq!(server.terminate(), 0);
 
     let (code, out) = run(
         dir.path(),
-        &["query", "compute", "--store", "data/store", "--format", "json"],
+        &[
+            "query",
+            "compute",
+            "--store",
+            "data/store",
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(code, 0, "{out}");
-    assert_eq!(groups(&serde_json::from_str(&out).unwrap()), want, "CLI: {out}");
+    assert_eq!(
+        groups(&serde_json::from_str(&out).unwrap()),
+        want,
+        "CLI: {out}"
+    );
 }

@@ -48,7 +48,15 @@ fn two_nodes_usages_sharing_an_id_are_two_usages() {
     let dir = tempfile::tempdir().unwrap();
     let server = serve_support::start(dir.path(), &["--data-dir", "data"]);
     let body = [
-        usage(1, "dss-a", "ALPHA", "2026-12-01T10:10:00Z", 1000, START_MS, START_MS + 600_000),
+        usage(
+            1,
+            "dss-a",
+            "ALPHA",
+            "2026-12-01T10:10:00Z",
+            1000,
+            START_MS,
+            START_MS + 600_000,
+        ),
         usage(
             2,
             "dss-b",
@@ -74,8 +82,21 @@ fn two_nodes_usages_sharing_an_id_are_two_usages() {
 
     let (code, out) = run(
         dir.path(),
-        &["query", "compute", "--by", "project", "--store", "data/store", "--format", "json"],
+        &[
+            "query",
+            "compute",
+            "--by",
+            "project",
+            "--store",
+            "data/store",
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(code, 0, "{out}");
-    assert_eq!(groups(&serde_json::from_str(&out).unwrap()), want, "CLI: {out}");
+    assert_eq!(
+        groups(&serde_json::from_str(&out).unwrap()),
+        want,
+        "CLI: {out}"
+    );
 }

@@ -52,12 +52,22 @@ fn json_operator_values_are_their_json_in_every_format() {
     assert_eq!(server.terminate(), 0);
 
     let sql = |format: &str| {
-        let (code, out) = run(dir.path(), &["sql", SQL, "--store", "data/store", "--format", format]);
+        let (code, out) = run(
+            dir.path(),
+            &["sql", SQL, "--store", "data/store", "--format", format],
+        );
         assert_eq!(code, 0, "--format {format}: {out}");
         out
     };
-    assert_eq!(serde_json::from_str::<Value>(&sql("json")).unwrap(), want, "json");
-    let ndjson: Vec<Value> = sql("ndjson").lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(
+        serde_json::from_str::<Value>(&sql("json")).unwrap(),
+        want,
+        "json"
+    );
+    let ndjson: Vec<Value> = sql("ndjson")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(Value::Array(ndjson), want, "ndjson");
 
     let csv = sql("csv");
@@ -86,7 +96,11 @@ fn json_operator_values_are_their_json_in_every_format() {
             .filter(|c| !c.is_empty())
             .collect::<Vec<_>>()
     };
-    assert_eq!(row("1"), ["1", r#"{"prediction":"legit"}"#, "200"], "{table}");
+    assert_eq!(
+        row("1"),
+        ["1", r#"{"prediction":"legit"}"#, "200"],
+        "{table}"
+    );
     // The number 200 and the string "200" are shown apart.
     assert_eq!(row("2"), ["2", r#"[1,"two"]"#, r#""\"200\"""#], "{table}");
 }

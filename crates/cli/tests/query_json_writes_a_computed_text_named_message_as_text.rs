@@ -32,18 +32,27 @@ fn a_computed_text_named_message_is_a_string_and_the_events_message_an_object() 
         .collect();
     let (status, answer) = serve_support::post_events(&server.addr, &body, None).unwrap();
     assert_eq!(status, 200, "{answer}");
-    let computed = "SELECT seq, json_as_text(message, 'error', 'message') AS message FROM events ORDER BY seq";
+    let computed =
+        "SELECT seq, json_as_text(message, 'error', 'message') AS message FROM events ORDER BY seq";
     // The events' message, as it is and under another name: objects.
     let stored = "SELECT seq, message, message AS m FROM events ORDER BY seq";
     let want: Vec<Value> = TEXTS.iter().map(|t| json!(t)).collect();
     let (status, served) = query_support::query(&server.addr, computed);
     assert_eq!(status, 200, "{served}");
-    let texts: Vec<Value> = served["rows"].as_array().unwrap().iter().map(|r| r["message"].clone()).collect();
+    let texts: Vec<Value> = served["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["message"].clone())
+        .collect();
     assert_eq!(texts, want, "server: {served}");
     let (status, served) = query_support::query(&server.addr, stored);
     assert_eq!(status, 200, "{served}");
     for row in served["rows"].as_array().unwrap() {
-        assert!(row["message"].is_object() && row["m"] == row["message"], "server: {served}");
+        assert!(
+            row["message"].is_object() && row["m"] == row["message"],
+            "server: {served}"
+        );
     }
     assert_eq!(server.terminate(), 0);
 
@@ -51,20 +60,32 @@ fn a_computed_text_named_message_is_a_string_and_the_events_message_an_object() 
         let sql = |statement: &str| {
             let (code, out) = run(
                 dir.path(),
-                &["sql", statement, "--store", "data/store", "--format", format],
+                &[
+                    "sql",
+                    statement,
+                    "--store",
+                    "data/store",
+                    "--format",
+                    format,
+                ],
             );
             assert_eq!(code, 0, "{out}");
             let rows: Vec<Value> = if format == "json" {
                 serde_json::from_str::<Vec<Value>>(&out).unwrap()
             } else {
-                out.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+                out.lines()
+                    .map(|l| serde_json::from_str(l).unwrap())
+                    .collect()
             };
             rows
         };
         let texts: Vec<Value> = sql(computed).iter().map(|r| r["message"].clone()).collect();
         assert_eq!(texts, want, "--format {format}");
         for row in sql(stored) {
-            assert!(row["message"].is_object() && row["m"] == row["message"], "--format {format}: {row}");
+            assert!(
+                row["message"].is_object() && row["m"] == row["message"],
+                "--format {format}: {row}"
+            );
         }
     }
 }

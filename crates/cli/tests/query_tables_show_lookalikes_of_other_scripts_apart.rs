@@ -17,7 +17,10 @@ const USERS: [(&str, &str); 6] = [
     ("\u{430}dmin", "\\u{430}dmin"),
     ("adm\u{456}n", "adm\\u{456}n"),
     ("\u{43e}\u{440}\u{455}", "\\u{43e}\\u{440}\\u{455}"),
-    ("\u{418}\u{432}\u{430}\u{43d}", "\u{418}\u{432}\u{430}\u{43d}"),
+    (
+        "\u{418}\u{432}\u{430}\u{43d}",
+        "\u{418}\u{432}\u{430}\u{43d}",
+    ),
     ("\u{7530}\u{4e2d}", "\u{7530}\u{4e2d}"),
 ];
 
@@ -46,7 +49,16 @@ fn users_of_other_scripts_that_read_alike_are_shown_apart() {
 
     let (code, out) = run(
         dir.path(),
-        &["query", "last-activity", "--audit-dir", "audit", "--since", "2026-11-30", "--until", "2026-12-02"],
+        &[
+            "query",
+            "last-activity",
+            "--audit-dir",
+            "audit",
+            "--since",
+            "2026-11-30",
+            "--until",
+            "2026-12-02",
+        ],
     );
     assert_eq!(code, 0, "{out}");
     let cells: Vec<&str> = out
@@ -56,6 +68,10 @@ fn users_of_other_scripts_that_read_alike_are_shown_apart() {
         .collect();
     assert_eq!(cells.len(), USERS.len(), "{out}");
     for (_, shown) in USERS {
-        assert_eq!(cells.iter().filter(|c| **c == shown).count(), 1, "{shown} in {out}");
+        assert_eq!(
+            cells.iter().filter(|c| **c == shown).count(),
+            1,
+            "{shown} in {out}"
+        );
     }
 }

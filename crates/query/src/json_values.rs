@@ -79,22 +79,20 @@ pub(crate) fn plain(batches: &[RecordBatch]) -> Result<Vec<RecordBatch>, QueryEr
 
 /// `schema` as [`plain`] makes it.
 pub(crate) fn plain_schema(schema: &SchemaRef) -> SchemaRef {
-    let fields: Vec<FieldRef> = schema
-        .fields()
-        .iter()
-        .map(|f| {
-            if is_json_union(f.data_type()) {
-                Arc::new(
-                    Field::new(f.name(), DataType::Utf8, true).with_metadata(HashMap::from([(
-                        JSON_VALUE_KEY.to_owned(),
-                        FROM_JSON_GET.to_owned(),
-                    )])),
-                )
-            } else {
-                Arc::clone(f)
-            }
-        })
-        .collect();
+    let fields: Vec<FieldRef> =
+        schema
+            .fields()
+            .iter()
+            .map(|f| {
+                if is_json_union(f.data_type()) {
+                    Arc::new(Field::new(f.name(), DataType::Utf8, true).with_metadata(
+                        HashMap::from([(JSON_VALUE_KEY.to_owned(), FROM_JSON_GET.to_owned())]),
+                    ))
+                } else {
+                    Arc::clone(f)
+                }
+            })
+            .collect();
     Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 

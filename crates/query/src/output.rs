@@ -211,7 +211,10 @@ fn json_lines(batches: &[RecordBatch]) -> Result<Vec<Vec<u8>>, QueryError> {
             let text = is_json_value(field)
                 .then(|| cast(batch.column(i), &DataType::Utf8).ok())
                 .flatten();
-            match text.as_ref().and_then(|a| a.as_any().downcast_ref::<StringArray>()) {
+            match text
+                .as_ref()
+                .and_then(|a| a.as_any().downcast_ref::<StringArray>())
+            {
                 Some(a) => spliced.push((field.name(), a.clone())),
                 None => keep.push(i),
             }

@@ -542,10 +542,22 @@ mod tests {
         assert_eq!(escape("\u{43e}\u{440}\u{455}"), "\\u{43e}\\u{440}\\u{455}");
         assert_eq!(escape("\u{ff44}emo"), "\\u{ff44}emo");
         // One script that does not read as ASCII: as it is.
-        for name in ["Иван", "Jürgen", "José", "田中", "たなか太郎", "김민준", "Ελένη", "é ✓"] {
+        for name in [
+            "Иван",
+            "Jürgen",
+            "José",
+            "田中",
+            "たなか太郎",
+            "김민준",
+            "Ελένη",
+            "é ✓",
+        ] {
             assert_eq!(escape(name), name);
         }
-        assert_ne!(line_value(Some("\"\u{430}dmin\"")), line_value(Some("\"admin\"")));
+        assert_ne!(
+            line_value(Some("\"\u{430}dmin\"")),
+            line_value(Some("\"admin\""))
+        );
     }
 
     #[test]
