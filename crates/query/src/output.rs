@@ -4,7 +4,7 @@
 //! `Z`). In JSON and NDJSON the events' `message` (wherever the statement passes it on
 //! as it is, under any name) is written as the JSON object it is (exactly as stored),
 //! not as a string, and so are the values of `->` / `json_get`; a text the statement
-//! computes is a string, whatever its name ([`crate::json_values`]).
+//! computes is a string, whatever its name (`json_values.rs`).
 
 use std::io::Write;
 use std::str::FromStr;
