@@ -502,11 +502,13 @@ pub async fn collect(df: DataFrame) -> Result<Vec<RecordBatch>, QueryError> {
         },
         _ => e,
     })?;
-    Ok(if batches.is_empty() {
-        vec![RecordBatch::new_empty(schema)]
+    // The values of `->` / `json_get` leave the engine as their JSON text: no output
+    // format writes Arrow's union of them (`crate::json_values`).
+    if batches.is_empty() {
+        crate::json_values::plain(&[RecordBatch::new_empty(schema)])
     } else {
-        batches
-    })
+        crate::json_values::plain(&batches)
+    }
 }
 
 /// `df` cut to at most `rows` rows: a limit on top of its plan, except for `EXPLAIN

@@ -185,6 +185,15 @@ pub enum QueryError {
         /// The cap, bytes.
         limit: u64,
     },
+    /// A column of the answer holds values of `->` / `json_get` (datafusion-functions-json's
+    /// JSON union) inside a list or struct (`array_agg(message->'a')`), which no output
+    /// format writes; a column of such values alone is written as their JSON
+    /// (`crate::json_values`).
+    #[error("the column `{column}` holds values of `->` or `json_get` inside a list or struct, which cannot be written out: take them as JSON text with `json_get_json` (or as text with `->>`) before putting them in a list or struct")]
+    JsonUnionInside {
+        /// The column's name.
+        column: String,
+    },
     /// An answer could not be written out.
     #[error("cannot write the answer: {0}")]
     Output(#[source] datafusion::arrow::error::ArrowError),

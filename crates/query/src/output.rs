@@ -1,13 +1,17 @@
 //! Writing answers out: an aligned text table, a JSON array, NDJSON or CSV.
 //!
 //! Times are written as auditrail writes them everywhere (RFC 3339, UTC, milliseconds,
-//! `Z`). In JSON and NDJSON a `message` column holding JSON text is written as the JSON
-//! object it is (exactly as stored), not as a string.
+//! `Z`). In JSON and NDJSON the events' `message` (wherever the statement passes it on
+//! as it is, under any name) is written as the JSON object it is (exactly as stored),
+//! not as a string, and so are the values of `->` / `json_get`; a text the statement
+//! computes is a string, whatever its name (`json_values.rs`).
 
 use std::io::Write;
 use std::str::FromStr;
 
 use datafusion::arrow::array::{Array, RecordBatch, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::json::writer::{LineDelimited, WriterBuilder as JsonWriterBuilder};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
@@ -15,11 +19,10 @@ use datafusion::arrow::util::pretty::pretty_format_batches_with_options;
 use serde_json::value::RawValue;
 
 use crate::error::QueryError;
+use crate::json_values::{is_json_value, plain};
 
 /// The time format of every output.
 const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3fZ";
-/// The column written as embedded JSON.
-const JSON_COLUMN: &str = "message";
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -57,6 +60,9 @@ pub fn write(
     out: &mut dyn Write,
 ) -> Result<(), QueryError> {
     let e = QueryError::Output;
+    // Batches a caller made itself may still hold `->` values: as `collect` answers them.
+    let plain = plain(batches)?;
+    let batches = &plain[..];
     match format {
         Format::Table => {
             let options = FormatOptions::default()
@@ -192,25 +198,28 @@ pub fn write_json_lines(
     Ok(())
 }
 
-/// One JSON object per row, with the `message` column spliced in as JSON.
+/// One JSON object per row, with each column that holds JSON (the events' `message`,
+/// the values of `->` / `json_get`: [`crate::json_values`]) spliced in as the JSON it
+/// is, after the other columns.
 fn json_lines(batches: &[RecordBatch]) -> Result<Vec<Vec<u8>>, QueryError> {
     let mut lines = Vec::new();
     for batch in batches {
         let schema = batch.schema();
-        let message = schema.index_of(JSON_COLUMN).ok().and_then(|i| {
-            batch
-                .column(i)
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .map(|a| (i, a))
-        });
-        let rest = match message {
-            Some((i, _)) => {
-                let keep: Vec<usize> = (0..batch.num_columns()).filter(|&c| c != i).collect();
-                batch.project(&keep).map_err(QueryError::Output)?
+        let mut spliced: Vec<(&str, StringArray)> = Vec::new();
+        let mut keep = Vec::new();
+        for (i, field) in schema.fields().iter().enumerate() {
+            let text = is_json_value(field)
+                .then(|| cast(batch.column(i), &DataType::Utf8).ok())
+                .flatten();
+            match text
+                .as_ref()
+                .and_then(|a| a.as_any().downcast_ref::<StringArray>())
+            {
+                Some(a) => spliced.push((field.name(), a.clone())),
+                None => keep.push(i),
             }
-            None => batch.clone(),
-        };
+        }
+        let rest = batch.project(&keep).map_err(QueryError::Output)?;
         let mut buf = Vec::new();
         {
             let mut w = JsonWriterBuilder::new()
@@ -226,8 +235,8 @@ fn json_lines(batches: &[RecordBatch]) -> Result<Vec<Vec<u8>>, QueryError> {
                 .next()
                 .map(<[u8]>::to_vec)
                 .unwrap_or_else(|| b"{}".to_vec());
-            if let Some((_, array)) = message {
-                splice(&mut line, array, row);
+            for (name, array) in &spliced {
+                splice(&mut line, name, array, row);
             }
             lines.push(line);
         }
@@ -235,19 +244,21 @@ fn json_lines(batches: &[RecordBatch]) -> Result<Vec<Vec<u8>>, QueryError> {
     Ok(lines)
 }
 
-/// Adds `"message":<json>` to the object in `line`.
-fn splice(line: &mut Vec<u8>, array: &StringArray, row: usize) {
+/// Adds `"<name>":<json>` to the object in `line`.
+fn splice(line: &mut Vec<u8>, name: &str, array: &StringArray, row: usize) {
     line.pop(); // the closing brace
     if line.len() > 1 {
         line.push(b',');
     }
-    line.extend_from_slice(b"\"message\":");
+    let _ = serde_json::to_writer(&mut *line, name);
+    line.push(b':');
     if array.is_null(row) {
         line.extend_from_slice(b"null");
     } else {
         let text = array.value(row);
-        // Stored messages are JSON; any other text (an SQL answer's own `message`
-        // column) is written as a string.
+        // Stored messages and `->` values are JSON; a column that reached here with
+        // other text (an SQL `CASE` mixing the message with a text of its own keeps
+        // the message's metadata) is written as a string.
         if serde_json::from_str::<&RawValue>(text).is_ok() {
             line.extend_from_slice(text.as_bytes());
         } else {

@@ -93,7 +93,14 @@ impl Column {
             | Column::OrigAddress
             | Column::KeyId => (DataType::Utf8, true),
         };
-        Field::new(self.name(), data_type, nullable)
+        let field = Field::new(self.name(), data_type, nullable);
+        match self {
+            // Written as the JSON it is in JSON output: the engine carries this
+            // metadata with the column, so output tells the events' message from a
+            // text the statement computes under the same name (`crate::json_values`).
+            Column::Message => field.with_metadata(crate::json_values::events_message_metadata()),
+            _ => field,
+        }
     }
 }
 

@@ -32,7 +32,9 @@ use auditrail_query::output::{self, Format};
 /// singletons such as U+212B):
 /// "José" written `e` + U+0301 is shown `Jose\u{301}`, apart from "José" in NFC
 /// (U+00E9), which it looks exactly like. A text in NFC is shown as it is: two
-/// different texts in NFC are never canonically equivalent.
+/// different texts in NFC are never canonically equivalent. A text that mixes scripts
+/// or reads as ASCII in another script ([`lookalike`]: `аdmin`, Cyrillic `а`) has every
+/// character beyond ASCII escaped (`\u{430}dmin`), apart from the Latin `admin`.
 ///
 /// The backslash is doubled so that what is shown is one value's alone: were it kept,
 /// a user named `a` LF `b` and one named `a\nb` (a backslash and an `n`) would both be
@@ -69,7 +71,9 @@ enum Backslash {
 
 fn escape_with(text: &str, backslash: Backslash) -> Cow<'_, str> {
     let not_nfc = !unicode_normalization::is_nfc(text);
-    let is_escaped = |c: char| is_escaped(c) || (not_nfc && !nfc_stable(c));
+    let lookalike = lookalike(text);
+    let is_escaped =
+        |c: char| is_escaped(c) || (not_nfc && !nfc_stable(c)) || (lookalike && !c.is_ascii());
     let doubled = backslash == Backslash::Doubled;
     if !text
         .chars()
@@ -185,7 +189,9 @@ fn quoted(shown: &str) -> String {
 /// and the characters [`escape`] shows written as JSON escapes inside its strings.
 fn compact_json(json: &str) -> String {
     let not_nfc = !unicode_normalization::is_nfc(json);
-    let is_escaped = |c: char| is_escaped(c) || (not_nfc && !nfc_stable(c));
+    let lookalike = lookalike(json);
+    let is_escaped =
+        |c: char| is_escaped(c) || (not_nfc && !nfc_stable(c)) || (lookalike && !c.is_ascii());
     let mut out = String::with_capacity(json.len());
     let mut in_string = false;
     let mut chars = json.chars();
@@ -226,6 +232,20 @@ fn json_escape(out: &mut String, c: char) {
     for unit in c.encode_utf16(&mut units) {
         let _ = write!(out, "\\u{unit:04x}");
     }
+}
+
+/// Whether `text` can pass for another text of other code points by its letters'
+/// look (Unicode UTS #39, "Unicode Security Mechanisms"): it holds a character beyond
+/// ASCII, and either mixes scripts (not single-script, §5.1, by augmented script sets:
+/// digits and punctuation go with any script, Han with kana, Hangul or Bopomofo counts
+/// as one), as `аdmin` with a Cyrillic `а` (U+0430) does beside the Latin `admin`, or
+/// reads as ASCII (its confusable skeleton, §4, is ASCII), as the all-Cyrillic `орѕ`
+/// reads `ops`, or the fullwidth `ｄｅｍｏ` `demo`. Such a text is shown with every
+/// character beyond ASCII escaped (`\u{430}dmin`). A text of one script that does not
+/// read as ASCII (`Иван`, `José`, `田中`) is shown as it is.
+fn lookalike(text: &str) -> bool {
+    use unicode_security::{skeleton, MixedScript};
+    !text.is_ascii() && (!text.is_single_script() || skeleton(text).all(|c| c.is_ascii()))
 }
 
 /// Whether `c` is shown as it is in a text not in NFC: not a combining mark, and left
@@ -511,6 +531,33 @@ mod tests {
             line_value(Some("\" bob\""))
         );
         assert_eq!(line_value(Some("[\"e\u{301}\"]")), "[\"e\\u0301\"]");
+    }
+
+    #[test]
+    fn lookalikes_of_other_scripts_are_shown_apart_and_one_script_as_it_is() {
+        // Latin `admin`; Cyrillic U+0430 and U+0456 in it; all-Cyrillic `орѕ` (`ops`).
+        assert_eq!(escape("admin"), "admin");
+        assert_eq!(escape("\u{430}dmin"), "\\u{430}dmin");
+        assert_eq!(escape("adm\u{456}n"), "adm\\u{456}n");
+        assert_eq!(escape("\u{43e}\u{440}\u{455}"), "\\u{43e}\\u{440}\\u{455}");
+        assert_eq!(escape("\u{ff44}emo"), "\\u{ff44}emo");
+        // One script that does not read as ASCII: as it is.
+        for name in [
+            "Иван",
+            "Jürgen",
+            "José",
+            "田中",
+            "たなか太郎",
+            "김민준",
+            "Ελένη",
+            "é ✓",
+        ] {
+            assert_eq!(escape(name), name);
+        }
+        assert_ne!(
+            line_value(Some("\"\u{430}dmin\"")),
+            line_value(Some("\"admin\""))
+        );
     }
 
     #[test]

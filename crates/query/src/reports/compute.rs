@@ -2,13 +2,21 @@
 //!
 //! The metrics of a usage are cumulative (the reference product's
 //! `computeResourceUsage`: the last `update`/`complete` of an `id` holds the totals), so
-//! adding up events would count a job once per update. Each usage `id` counts once:
+//! adding up events would count a job once per update. Each usage counts once, a
+//! usage being a `computeResourceUsage.id` of one node (the events' `node`): ids are
+//! chosen by each node (DSS-like nodes number theirs from `cru-00001`), so two nodes'
+//! usages of one id are two usages. Before, usages were keyed by the id alone, and two
+//! nodes' `cru-00001` merged into one: the project of one of them (`max`) took both, its
+//! CPU time the last total of either, its wall time from the first start to the last
+//! end. An event whose id is missing or no string (`42`, an object) belongs to no
+//! usage: it is left out and counted in `invalidValues` of its group (before, it
+//! vanished without a word).
 //! - CPU time in a window is the usage's total at the window's end (the `cpuTotalMS`
 //!   of its last event before the end) minus its total at the window's start (of its
 //!   last event before the start), so a job running across two windows is split
 //!   between them, and the two answers add up to the job's total. "Last" is by the
-//!   event's `timestamp`, then by the node's `seq` (the order the node emitted them in;
-//!   a usage's events come from one node): not the order they were stored in, which
+//!   event's `timestamp`, then by the node's `seq` (the order the node emitted them
+//!   in): not the order they were stored in, which
 //!   differs between two stores and after a node's spool sent a batch again. Only an
 //!   event carrying a readable `cpuTotalMS` holds a total (a `start` carries none). A
 //!   total that went down (a counter reset) gives the window it went down in 0, never a
@@ -57,7 +65,7 @@ pub struct ComputeGroup {
     /// that is no string. A project really named `(none)` is its own group: the text
     /// tables show a missing one as `(none)` and that one in quotes.
     pub group: Option<String>,
-    /// Distinct usage ids active in the window.
+    /// Distinct usages (a node's `computeResourceUsage.id`) active in the window.
     pub usages: u64,
     /// Wall time inside the window, ms.
     pub wall_time_ms: i64,
@@ -67,8 +75,10 @@ pub struct ComputeGroup {
     pub types: BTreeMap<String, u64>,
     /// Numbers of its usages left out as no measurement (`startTime` or `endTime`
     /// not a time of the years 0000 to 9999, `cpuTotalMS` not a JSON number from 0 to
-    /// 2^53 ms), usages whose end is before their start, and, in the group without a
-    /// name, project keys or users given as no string (`42`: counted there).
+    /// 2^53 ms), usages whose end is before their start, events in the window whose
+    /// `computeResourceUsage.id` is missing or no string (left out: they belong to no
+    /// usage), and, in the group without a name, project keys or users given as no
+    /// string (`42`: counted there).
     pub invalid_values: u64,
 }
 
@@ -88,10 +98,13 @@ pub struct ComputeGroup {
 /// add up to a finite double. A project key or user (`authIdentifier`) given as no
 /// string (`42`) is counted in `invalidValues` too: its usage goes to the group without
 /// a name (`NULL`), as one without, and that was not said. The group is not named
-/// `'(none)'` here: that merged it with a project really named so.
+/// `'(none)'` here: that merged it with a project really named so. A usage is keyed by
+/// its node and id (`GROUP BY node, id`), and an event without a string id (`no_id`)
+/// is counted in its group's `invalidValues`, in no usage.
 pub(super) const COMPUTE_SQL: &str = r#"
 WITH raw AS (
-  SELECT json_get_str(message, 'computeResourceUsage', 'id') AS id,
+  SELECT node,
+         json_get_str(message, 'computeResourceUsage', 'id') AS id,
          CAST(timestamp AS BIGINT) AS ts_ms,
          seq,
          json_get_str(message, 'computeResourceUsage', 'type') AS usage_type,
@@ -104,7 +117,7 @@ WITH raw AS (
   WHERE topic = 'compute-resource-usage'
 ),
 u AS (
-  SELECT id, ts_ms, seq, usage_type, grp,
+  SELECT node, id, ts_ms, seq, usage_type, grp,
          CAST({time:start_raw} AS BIGINT) AS start_ms,
          CAST({time:end_raw} AS BIGINT) AS end_ms,
          {ms:cpu_raw} AS cpu_ms,
@@ -113,7 +126,7 @@ u AS (
   FROM raw
 ),
 per_usage AS (
-  SELECT id,
+  SELECT node, id,
          max(grp) AS grp,
          max(usage_type) AS usage_type,
          coalesce(min(start_ms), min(ts_ms)) AS start_ms,
@@ -128,17 +141,27 @@ per_usage AS (
          sum(unread) AS unread
   FROM u
   WHERE id IS NOT NULL
-  GROUP BY id
+  GROUP BY node, id
+),
+no_id AS (
+  SELECT grp, count(*) AS unread
+  FROM u
+  WHERE id IS NULL AND ts_ms >= {since_ms} AND ts_ms < {until_ms}
+  GROUP BY grp
 ),
 clipped AS (
   SELECT grp, usage_type, cpu_ms, events_in,
          unread + CASE WHEN end_ms < start_ms THEN 1 ELSE 0 END AS unread,
-         greatest(least(end_ms, {until_ms}) - greatest(start_ms, {since_ms}), 0) AS wall_ms
+         greatest(least(end_ms, {until_ms}) - greatest(start_ms, {since_ms}), 0) AS wall_ms,
+         1 AS is_usage
   FROM per_usage
+  UNION ALL
+  SELECT grp, CAST(NULL AS VARCHAR), 0.0, 1, unread, CAST(0 AS BIGINT), 0
+  FROM no_id
 )
 SELECT grp AS "group",
        coalesce(usage_type, '?') AS "type",
-       count(*) AS usages,
+       sum(is_usage) AS usages,
        sum(CAST(wall_ms AS DECIMAL(38, 0))) AS "wallTimeMs",
        sum(cpu_ms) AS "cpuTimeMs",
        sum(unread) AS "invalidValues"
@@ -192,9 +215,12 @@ pub async fn compute(
                 .saturating_add(r.i64_saturating("wallTimeMs").unwrap_or(0));
             g.cpu_time_ms += r.f64("cpuTimeMs").unwrap_or(0.0);
             g.invalid_values += r.u64("invalidValues");
-            *g.types
-                .entry(r.str("type").unwrap_or_else(|| "?".to_owned()))
-                .or_default() += usages;
+            // The events left out for having no usage id are no usage of any type.
+            if usages > 0 {
+                *g.types
+                    .entry(r.str("type").unwrap_or_else(|| "?".to_owned()))
+                    .or_default() += usages;
+            }
         }
     }
     Ok(groups)
