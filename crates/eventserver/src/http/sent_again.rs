@@ -28,8 +28,9 @@ use crate::destinations::Destinations;
 pub(super) struct SentAgain {
     /// Per event of the batch, when it is sent again: the event routed to the
     /// destinations that cannot show they hold it (or show they do not: a keyed store
-    /// that never took it), and the routes that showed it (its stores). Empty, never allocated, when no event is (the usual server,
-    /// whose destinations are all stores, never looks further).
+    /// that never took it), and the routes that showed it (its stores). Empty, never
+    /// allocated, when no event is (the usual server, whose destinations are all
+    /// stores without a `required_key`, never looks further).
     by_event: Vec<Option<(Routed, RouteSet)>>,
     count: usize,
 }
