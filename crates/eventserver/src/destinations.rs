@@ -995,9 +995,9 @@ impl Destinations {
     /// (older, or an unchained store, which keeps no links) is sent the event again,
     /// at-least-once there rather than a lost copy. Empty (nothing allocated) when no
     /// store has a `required_key`.
-    pub(crate) fn keyed_stores_lacking<'a>(
+    pub(crate) fn keyed_stores_lacking(
         &self,
-        taken: &[(ReceiptKey, &'a auditrail_core::RouteSet)],
+        taken: &[(ReceiptKey, &auditrail_core::RouteSet)],
     ) -> Vec<auditrail_core::RouteSet> {
         if !self.keyed_stores || taken.is_empty() {
             return Vec::new();
