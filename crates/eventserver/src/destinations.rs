@@ -375,6 +375,12 @@ pub(crate) struct Destinations {
     /// no destination's delivery again (the usual server: nothing more to look at per
     /// batch). See [`Destinations::cannot_show`].
     all_stores: bool,
+    /// Whether a store has a `required_key`: the one destination filter that depends
+    /// on the request (its key), not on the event, so a duplicate may be routed to it
+    /// by this request and not have been by the one that stored it
+    /// ([`Destinations::keyed_stores_lacking`]). False on the usual server: nothing to
+    /// look at per batch.
+    keyed_stores: bool,
     /// Taken by a re-check of the held stores (`resume.rs`): one at a time.
     rechecking: Mutex<()>,
 }
@@ -530,6 +536,9 @@ impl Destinations {
         }
         let destinations = Destinations {
             all_stores: list.iter().all(|d| d.store.is_some()),
+            keyed_stores: list
+                .iter()
+                .any(|d| d.store.is_some() && d.filter.required_key.is_some()),
             list,
             rechecking: Mutex::new(()),
         };
@@ -965,6 +974,55 @@ impl Destinations {
     /// copies apart downstream; another event server de-duplicates them itself).
     pub(crate) fn cannot_show(&self, route: usize) -> bool {
         !self.all_stores && self.list.get(route).is_some_and(|d| d.store.is_none())
+    }
+
+    /// Whether a duplicate may lack a copy in a store this request routes it to (a
+    /// store with a `required_key`, see [`Destinations::keyed_stores_lacking`]).
+    pub(crate) fn has_keyed_stores(&self) -> bool {
+        self.keyed_stores
+    }
+
+    /// For each duplicate of `taken` (its receipt key, and the routes THIS request
+    /// gives it, from its key), the routes of the stores with a `required_key` that
+    /// do not show they hold its record. De-duplication remembers that an event was
+    /// stored, not by which key: an event first sent with another key (that the
+    /// `required_key` store does not take) is stored in the other destinations only,
+    /// and the required key's own retry of it must still reach its store. Every other
+    /// destination filter depends on the event alone (its topic and routing key, part
+    /// of its identity), so those destinations took it when it was stored.
+    /// A store shows it by its record among the last [`auditrail_store::RECENT_LINKS`]
+    /// it wrote or read at start ([`StoreHandle::links`]): one it cannot find there
+    /// (older, or an unchained store, which keeps no links) is sent the event again,
+    /// at-least-once there rather than a lost copy. Empty (nothing allocated) when no
+    /// store has a `required_key`.
+    pub(crate) fn keyed_stores_lacking(
+        &self,
+        taken: &[(ReceiptKey, &auditrail_core::RouteSet)],
+    ) -> Vec<auditrail_core::RouteSet> {
+        if !self.keyed_stores || taken.is_empty() {
+            return Vec::new();
+        }
+        let mut lacking = vec![auditrail_core::RouteSet::new(); taken.len()];
+        for (route, d, store) in self.stores() {
+            if d.filter.required_key.is_none() {
+                continue;
+            }
+            let (which, keys): (Vec<usize>, Vec<ReceiptKey>) = taken
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, routes))| routes.contains(route))
+                .map(|(n, (key, _))| (n, *key))
+                .unzip();
+            if keys.is_empty() {
+                continue;
+            }
+            for (n, link) in which.into_iter().zip(store.handle.links(&keys)) {
+                if link.is_none() {
+                    lacking[n].insert(route);
+                }
+            }
+        }
+        lacking
     }
 
     /// The receipts of an acknowledged batch: per event, the routes that took it, and

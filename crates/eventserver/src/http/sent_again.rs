@@ -10,6 +10,13 @@
 //! them, `Routed::narrowed`), while the stores that hold its record keep their one
 //! copy: at-least-once in those destinations, whose copies the event id tells apart.
 //! The answer counts it `accepted` (taken again), not `duplicates`.
+//!
+//! So is a duplicate this request routes to a store that never took it: a store with a
+//! `required_key` takes an event by the key that sends it, and an event first sent
+//! with another key was stored without it (de-duplication remembers the event, not
+//! the key). Sent again with the required key, it goes to that store alone
+//! (`Destinations::keyed_stores_lacking`: the store does not show its record), and
+//! the stores that hold it are not written again.
 
 use auditrail_core::{RouteSet, Routed};
 
@@ -20,9 +27,10 @@ use crate::destinations::Destinations;
 #[derive(Debug, Default)]
 pub(super) struct SentAgain {
     /// Per event of the batch, when it is sent again: the event routed to the
-    /// destinations that cannot show they hold it, and the routes that showed it
-    /// (its stores). Empty, never allocated, when no event is (the usual server,
-    /// whose destinations are all stores, never looks further).
+    /// destinations that cannot show they hold it (or show they do not: a keyed store
+    /// that never took it), and the routes that showed it (its stores). Empty, never
+    /// allocated, when no event is (the usual server, whose destinations are all
+    /// stores without a `required_key`, never looks further).
     by_event: Vec<Option<(Routed, RouteSet)>>,
     count: usize,
 }
@@ -37,25 +45,33 @@ impl SentAgain {
         admission: &Admission,
     ) -> SentAgain {
         let mut again = SentAgain::default();
-        if admission.duplicates() == 0 || destinations.all_show_what_they_hold() {
+        if admission.duplicates() == 0
+            || (destinations.all_show_what_they_hold() && !destinations.has_keyed_stores())
+        {
             return again;
         }
+        let stored = admission.stored_duplicates();
+        let keyed: Vec<_> = stored
+            .iter()
+            .map(|&(i, key)| (key, events[i].routes()))
+            .collect();
+        let lacking = destinations.keyed_stores_lacking(&keyed);
         // The same event twice in the batch is sent again once (the other copy is a
         // repeat within the batch, a duplicate as ever).
         let mut seen = std::collections::HashSet::new();
-        for (i, key) in admission.stored_duplicates() {
+        for (n, (i, key)) in stored.into_iter().enumerate() {
             let routes = events[i].routes();
-            if !routes.iter().any(|r| destinations.cannot_show(r)) || !seen.insert(key) {
+            let lacks = |r: usize| {
+                destinations.cannot_show(r) || lacking.get(n).is_some_and(|l| l.contains(r))
+            };
+            if !routes.iter().any(lacks) || !seen.insert(key) {
                 continue;
             }
             if again.by_event.is_empty() {
                 again.by_event.resize_with(events.len(), || None);
             }
-            let sent = events[i].narrowed(|r| destinations.cannot_show(r));
-            let held = routes
-                .iter()
-                .filter(|&r| !destinations.cannot_show(r))
-                .collect();
+            let sent = events[i].narrowed(lacks);
+            let held = routes.iter().filter(|&r| !lacks(r)).collect();
             again.by_event[i] = Some((sent, held));
             again.count += 1;
         }
