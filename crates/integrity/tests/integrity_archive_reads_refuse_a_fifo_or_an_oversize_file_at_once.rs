@@ -129,9 +129,11 @@ async fn a_fifo_or_an_oversize_file_is_refused_at_once_naming_it() {
         Err(ArchiveError::Local { path, source }) => {
             assert_eq!(path, local);
             assert!(
-                source
-                    .to_string()
-                    .starts_with("is a FIFO (named pipe), not a regular file"),
+                // The error that carries the path names it first, once.
+                source.to_string().starts_with(&format!(
+                    "{}: is a FIFO (named pipe), not a regular file",
+                    local.display()
+                )),
                 "{source}"
             );
         }

@@ -42,7 +42,8 @@ pub(crate) fn check_objects(archive: &Path, logged: &[LoggedCheckpoint], report:
                 report.push(problem("not a path inside the archive".into()));
                 continue;
             }
-            match digest(&archive.join(&o.path), o.bytes) {
+            let at = archive.join(&o.path);
+            match digest(&at, o.bytes) {
                 Ok((sha, bytes)) if sha == o.sha256 && bytes == o.bytes => {}
                 Ok((sha, bytes)) => report.push(problem(format!(
                     "the archive has {bytes} bytes with SHA-256 {sha} (changed after it was archived)"
@@ -55,7 +56,11 @@ pub(crate) fn check_objects(archive: &Path, logged: &[LoggedCheckpoint], report:
                         "the archive has {size} bytes or more (changed after it was archived; \
                          not read past the size recorded)"
                     ),
-                    None => format!("cannot be read: {e}"),
+                    // The problem names the object already (relative to the archive).
+                    None => format!(
+                        "cannot be read: {}",
+                        auditrail_core::without_path(&at, &e)
+                    ),
                 })),
             }
         }
