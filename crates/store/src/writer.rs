@@ -101,6 +101,10 @@ struct Touched {
     /// of bytes someone else appended while the batch was written (kept).
     pre_len: u64,
     created: bool,
+    /// Made by this batch, and someone else's bytes came before any of its records:
+    /// once cut back, the file holds only their bytes, at the name the batch written
+    /// again needs (see [`free_a_foreign_segment_name`]).
+    only_foreign: bool,
 }
 
 /// A committed batch: the chain links of its records, in batch order (empty without
@@ -912,8 +916,12 @@ impl Writer {
                         tracing::warn!(store = %self.root.display(), file = %seg.path.display(), why = %why,
                             "a partition's current segment is no longer the file the store wrote at its path: a new segment is started there");
                         let path = seg.path.clone();
+                        let none_of_ours = seg.len == 0 && matches!(why, NotAt::Longer { .. });
                         self.segments.remove(rel);
                         self.handles.take(&path);
+                        if none_of_ours {
+                            free_a_foreign_segment_name(&self.root, &path);
+                        }
                         // Nothing left to fsync of it in the store (flush-policy mode),
                         // nor of folders that are gone with it.
                         self.dirty.remove(&path);
@@ -1129,6 +1137,7 @@ impl Writer {
         touched.entry(plan.path.clone()).or_insert(Touched {
             pre_len: if made { 0 } else { seg.len },
             created: made,
+            only_foreign: false,
         });
         if seg.id.is_none() {
             // Once per segment and writer: where its records are (see `place.rs`).
@@ -1161,6 +1170,7 @@ impl Writer {
                         // cut, go to its `.cut` sidecar) before the next write.
                         self.needs_recovery = true;
                     }
+                    t.only_foreign = t.created && foreign.start == 0;
                     t.pre_len = foreign.end;
                     // A file this batch made holds their bytes now: kept, not removed.
                     t.created = false;
@@ -1298,6 +1308,9 @@ impl Writer {
                     Ok(())
                 })
             };
+            if res.is_ok() && t.only_foreign {
+                free_a_foreign_segment_name(&self.root, path);
+            }
             if let Err(e) = res {
                 failed = true;
                 tracing::error!(file = %path.display(), error = %e, "cannot undo a failed batch; the store will be re-scanned before the next write");
@@ -1505,6 +1518,29 @@ impl Writer {
 /// left). Without a held handle (closed by the `max_open_files` bound) only the length
 /// is checked. Other errors reading the path are left to the open that follows, which
 /// reports them.
+/// Frees the name of a segment that holds none of the store's records, only bytes
+/// someone else appended (to a segment the store made for a batch whose write it then
+/// cut back: `append`'s end-offset check): the new segment is named after the same
+/// first record (the chain did not move), and a file at its name is refused, not
+/// appended after (`SegmentNameTaken`), which would refuse that partition's every batch
+/// until an operator moved the file. The bytes go to the `<segment>.cut` sidecar, as
+/// recovery keeps a torn tail (never discarded), and the empty file is removed. When
+/// that fails, the name stays taken and the refusal says so.
+fn free_a_foreign_segment_name(root: &Path, path: &Path) {
+    let freed = recovery::cut_aside(path, 0).and_then(|bytes| {
+        fs::remove_file(path).map_err(|e| StoreError::io(path, e))?;
+        let dir = path.parent().unwrap_or(root);
+        auditrail_core::durable::sync_dir(dir).map_err(|e| StoreError::io(dir, e))?;
+        Ok(bytes)
+    });
+    match freed {
+        Ok(bytes) => tracing::warn!(store = %root.display(), file = %path.display(), bytes,
+            "a segment the store made held only bytes it did not write: they are kept in its `.cut` sidecar and the segment is made again at its name"),
+        Err(e) => tracing::warn!(store = %root.display(), file = %path.display(), error = %e,
+            "a segment the store made holds only bytes it did not write, and they could not be set aside: its name stays taken"),
+    }
+}
+
 fn file_gone(
     root: &Path,
     path: &Path,

@@ -78,3 +78,32 @@ fn bytes_appended_between_the_check_and_the_write_get_the_batch_a_new_segment() 
 fn under_a_flush_policy_too() {
     check(serde_json::json!({"path": "store", "flush": {"every_seconds": 60, "every_bytes": 1}}));
 }
+
+/// The bytes land in a segment the store has just made for the batch, before any
+/// record of it: the batch written again wants its new segment at the same name (named
+/// after the same first record). Their bytes go to the `.cut` sidecar and the segment
+/// is made again there; the store used to refuse that name (`SegmentNameTaken`) for
+/// this batch and every later one of the partition, until an operator moved the file.
+#[test]
+fn bytes_appended_to_a_segment_just_made_do_not_take_its_name_for_good() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap().join("store");
+    let t = open(&root, serde_json::json!({"path": "store"}));
+    let ran = append_before_next_write(&root, 1, b"x");
+    t.send_blocking(&events(1, 10))
+        .expect("a batch whose fresh segment got someone else's byte is written again");
+    no_write_hook_under(&root);
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
+    t.send_blocking(&events(11, 10)).unwrap();
+
+    let stored = stored_in(&root);
+    let mut seqs: Vec<u64> = stored.iter().map(|(_, e)| e.seq).collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=20).collect::<Vec<_>>());
+    let segment = stored.first().unwrap().0.clone();
+    let mut cut = segment.clone().into_os_string();
+    cut.push(".cut");
+    assert_eq!(std::fs::read(PathBuf::from(cut)).unwrap(), b"x");
+    // The segment made again at its name starts with the store's first record.
+    assert_eq!(std::fs::read(&segment).unwrap().first(), Some(&b'{'));
+}
