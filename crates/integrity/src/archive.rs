@@ -412,6 +412,29 @@ impl Archive {
         }
     }
 
+    /// For a `file://` archive: a FIFO, socket or device at `object`'s place is
+    /// refused at once, naming it, as every file auditrail reads in its own folders
+    /// (`regular_file::open`): `object_store`'s `LocalFileSystem` opens it with a
+    /// blocking `open`, and a FIFO nobody writes held `verify DATA_DIR --archive` (and a
+    /// prune's read-back) for good. Anything else (a file, a folder, nothing) is the
+    /// operation's to judge.
+    fn refuse_special_local(&self, object: &ObjectPath) -> Result<(), ArchiveError> {
+        let Some(root) = &self.local_root else {
+            return Ok(());
+        };
+        let path = object
+            .parts()
+            .fold(root.clone(), |p, part| p.join(part.as_ref()));
+        match std::fs::metadata(&path) {
+            Ok(meta) if !meta.is_file() && !meta.is_dir() => {
+                auditrail_core::regular_file::open(std::fs::OpenOptions::new().read(true), &path)
+                    .map(drop)
+                    .map_err(|source| ArchiveError::Local { path, source })
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Refuses a local archive whose folder is the store's folder `store`, is inside
     /// it, or holds it ([`ArchiveError::Overlaps`]): the config check refuses such a
     /// URL already, and this holds for every caller, whatever the path's spelling
@@ -864,6 +887,7 @@ impl Archive {
         object: &ObjectPath,
         op: impl std::future::Future<Output = Result<T, ArchiveError>>,
     ) -> Result<T, ArchiveError> {
+        self.refuse_special_local(object)?;
         match std::panic::AssertUnwindSafe(op).catch_unwind().await {
             Ok(result) => result,
             Err(panic) => {
