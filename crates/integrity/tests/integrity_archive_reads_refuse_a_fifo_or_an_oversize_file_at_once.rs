@@ -14,22 +14,11 @@ use crate::retention_support;
 
 use auditrail_integrity::verify::{self, NoProgress, ProblemKind, VerifyOptions};
 use auditrail_integrity::ArchiveError;
-use retention_support::{archive_in, jan, prune_archiving, Store};
+use retention_support::{archive_in, archived_objects, mkfifo, Store};
 
 /// Long enough for any run that does not hang; a hang fails the test instead of
 /// holding it (no timing is asserted).
 const HANG: Duration = Duration::from_secs(120);
-
-fn mkfifo(path: &std::path::Path) {
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        path,
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::from_raw_mode(0o600),
-        0,
-    )
-    .unwrap();
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fifo_or_an_oversize_file_is_refused_at_once_naming_it() {
@@ -38,18 +27,7 @@ async fn a_fifo_or_an_oversize_file_is_refused_at_once_naming_it() {
     let archive = archive_in(&folder);
     let mut store = Store::new();
     let open = store.open();
-    store.write_days(&open, 1..=4, 30).await;
-    let passes = prune_archiving(&open, &archive, jan(3), jan(5))
-        .await
-        .unwrap();
-    let objects = passes[0]
-        .checkpoint
-        .as_ref()
-        .and_then(|c| c.deleted.as_ref())
-        .and_then(|d| d.archived.as_ref())
-        .unwrap()
-        .objects
-        .clone();
+    let objects = archived_objects(&mut store, &open, &archive).await;
     assert!(objects.len() >= 2, "{objects:?}");
 
     // `verify --archive`: the downloaded copy, one object a FIFO, one a sparse 1 TiB

@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::retention_support;
 
 use auditrail_integrity::ArchiveError;
-use retention_support::{archive_in, jan, prune_archiving, Store};
+use retention_support::{archive_in, archived_objects, mkfifo, Store};
 
 /// Long enough for any run that does not hang; a hang fails the test instead of
 /// holding it (no timing is asserted).
@@ -23,30 +23,12 @@ async fn reads_of_a_fifo_in_a_local_archive_are_refused_naming_it() {
     let archive = archive_in(&folder);
     let mut store = Store::new();
     let open = store.open();
-    store.write_days(&open, 1..=4, 30).await;
-    let passes = prune_archiving(&open, &archive, jan(3), jan(5))
-        .await
-        .unwrap();
-    let objects = passes[0]
-        .checkpoint
-        .as_ref()
-        .and_then(|c| c.deleted.as_ref())
-        .and_then(|d| d.archived.as_ref())
-        .unwrap()
-        .objects
-        .clone();
+    let objects = archived_objects(&mut store, &open, &archive).await;
     let object = objects.first().unwrap().clone();
     let at = folder.join(&object.path);
     assert!(at.is_file(), "{}", at.display());
     std::fs::remove_file(&at).unwrap();
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        &at,
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::from_raw_mode(0o600),
-        0,
-    )
-    .unwrap();
+    mkfifo(&at);
 
     let read_back = tokio::time::timeout(HANG, archive.read_back(&object)).await;
     let read = tokio::time::timeout(HANG, archive.read(&object.path)).await;

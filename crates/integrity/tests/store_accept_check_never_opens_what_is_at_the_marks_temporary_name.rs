@@ -12,16 +12,7 @@ use std::time::Duration;
 
 use auditrail_integrity::HighWaterMarks;
 
-fn mkfifo(path: &Path) {
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        path,
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::from_raw_mode(0o600),
-        0,
-    )
-    .unwrap();
-}
+use crate::retention_support::mkfifo;
 
 /// `check_replaceable` on `data`, given up on (a failed test) when it does not return
 /// within a minute: the thread blocked in `open(2)` is left behind.

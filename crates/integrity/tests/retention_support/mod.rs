@@ -235,6 +235,41 @@ pub(crate) async fn prune_archiving(
         .await
 }
 
+/// The objects archived by a prune of `store`'s days 1 and 2 (of four days of 30
+/// events) into `archive`: the setup of the tests that put something else at an
+/// archived object's name.
+pub(crate) async fn archived_objects(
+    store: &mut Store,
+    open: &Open,
+    archive: &Archive,
+) -> Vec<auditrail_integrity::ArchivedObject> {
+    store.write_days(open, 1..=4, 30).await;
+    let passes = prune_archiving(open, archive, jan(3), jan(5))
+        .await
+        .unwrap();
+    passes[0]
+        .checkpoint
+        .as_ref()
+        .and_then(|c| c.deleted.as_ref())
+        .and_then(|d| d.archived.as_ref())
+        .unwrap()
+        .objects
+        .clone()
+}
+
+/// A FIFO (named pipe) made at `path`: what a plain `open(2)` for reading waits on
+/// for ever.
+pub(crate) fn mkfifo(path: &Path) {
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        path,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+}
+
 /// Downloads `archive` and verifies the copy against `key`, as `auditrail verify
 /// --archive` does.
 pub(crate) async fn verify_archive(archive: &Archive, key: &Signer) -> Report {
