@@ -422,9 +422,10 @@ impl EventServerTarget {
                         | SpoolError::DiskFull { .. }
                         | SpoolError::InUse { .. }
                         | SpoolError::WrittenSegmentGone { .. }
-                        // Only a tool's read of a spool file gives these: not an append.
+                        // Only a tool's read of a spool gives these: not an append.
                         | SpoolError::Rewritten { .. }
-                        | SpoolError::Cut { .. }),
+                        | SpoolError::Cut { .. }
+                        | SpoolError::NotASpool { .. }),
                     ) => {
                         return Err(TargetError::retryable(e.to_string()));
                     }

@@ -106,6 +106,7 @@ pub fn inspect(dir: &Path) -> Result<SpoolReport, SpoolError> {
             ),
         });
     }
+    super::not_a_spool::check(dir)?;
     // The mark before the listing and the ack after it, so that a running node that
     // creates or delivers and deletes segments meanwhile shows no false gap: a segment
     // at or below the mark was created before the listing, and one deleted as

@@ -73,6 +73,7 @@ mod longer;
 #[cfg(test)]
 mod longer_race_tests;
 mod newest;
+mod not_a_spool;
 mod reader;
 pub mod record;
 mod repair;
@@ -209,6 +210,21 @@ pub enum SpoolError {
         held: u64,
         /// Of those, bytes the server has not acknowledged.
         unacked: u64,
+    },
+    /// `auditrail spool inspect` was pointed at a folder that holds none of a spool's
+    /// files and other things (a spool's parent, the run folder): inspecting it as an
+    /// empty spool would say "nothing waits, nothing lost" of a folder that is not one.
+    #[error(
+        "{} is not a spool folder: it holds none of a spool's files (segments `*.seg`, \
+         `ack`, `newest`, `lost.jsonl`){}",
+        dir.display(),
+        not_a_spool::spools_named(spools)
+    )]
+    NotASpool {
+        /// The folder.
+        dir: PathBuf,
+        /// The spool folders found up to two levels under it (sorted).
+        spools: Vec<PathBuf>,
     },
     /// A spool file read by a tool (`auditrail spool resend`) was truncated and written
     /// again while it was read ([`file_records`]): what it holds from there on is not
