@@ -976,6 +976,18 @@ impl Destinations {
         !self.all_stores && self.list.get(route).is_some_and(|d| d.store.is_none())
     }
 
+    /// The name of the destination of `route`.
+    pub(crate) fn name_of(&self, route: usize) -> Option<&str> {
+        self.list.get(route).map(|d| d.name.as_str())
+    }
+
+    /// Whether a duplicate may be sent again to some destination (one that cannot show
+    /// what it holds, or a store with a `required_key`): false on the usual server,
+    /// whose destinations are all stores without a `required_key`.
+    pub(crate) fn may_send_again(&self) -> bool {
+        !self.all_show_what_they_hold() || self.has_keyed_stores()
+    }
+
     /// Whether a duplicate may lack a copy in a store this request routes it to (a
     /// store with a `required_key`, see [`Destinations::keyed_stores_lacking`]).
     pub(crate) fn has_keyed_stores(&self) -> bool {

@@ -17,11 +17,17 @@
 //! the key). Sent again with the required key, it goes to that store alone
 //! (`Destinations::keyed_stores_lacking`: the store does not show its record), and
 //! the stores that hold it are not written again.
+//!
+//! Two concurrent retries of one event must not both send it (two copies in the keyed
+//! store): the admission of such a server holds the batch's stored events until it
+//! ends (`Dedup::admit_holding`), so the second waits for the first's outcome, then
+//! finds the store showing the record the first wrote, and answers a duplicate.
 
 use auditrail_core::{RouteSet, Routed};
 
 use crate::dedup::Admission;
 use crate::destinations::Destinations;
+use crate::metrics::Metrics;
 
 /// The events of a batch sent again (see the module docs).
 #[derive(Debug, Default)]
@@ -45,9 +51,7 @@ impl SentAgain {
         admission: &Admission,
     ) -> SentAgain {
         let mut again = SentAgain::default();
-        if admission.duplicates() == 0
-            || (destinations.all_show_what_they_hold() && !destinations.has_keyed_stores())
-        {
+        if admission.duplicates() == 0 || !destinations.may_send_again() {
             return again;
         }
         let stored = admission.stored_duplicates();
@@ -93,6 +97,38 @@ impl SentAgain {
     /// again.
     pub(super) fn held(&self, i: usize) -> Option<&RouteSet> {
         self.by_event.get(i)?.as_ref().map(|(_, h)| h)
+    }
+
+    /// Counts the events sent again that a destination took
+    /// (`auditrail_server_events_sent_again_total`, by destination): `acks[k]` is the
+    /// answer for the `k`-th event emitted, `emitted[k]` its index in the batch.
+    pub(super) fn count(
+        &self,
+        acks: &[auditrail_core::EventAck],
+        emitted: &[usize],
+        destinations: &Destinations,
+        metrics: &Metrics,
+    ) {
+        if self.count == 0 {
+            return;
+        }
+        let mut taken: Vec<u64> = Vec::new();
+        for (ack, &i) in acks.iter().zip(emitted) {
+            if self.sent(i).is_none() {
+                continue;
+            }
+            for r in ack.taken().iter() {
+                if taken.len() <= r {
+                    taken.resize(r + 1, 0);
+                }
+                taken[r] += 1;
+            }
+        }
+        for (r, n) in taken.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+            if let Some(name) = destinations.name_of(r) {
+                metrics.sent_again(name, n);
+            }
+        }
     }
 
     /// The events sent again, routed to the destinations that cannot show they hold
