@@ -976,6 +976,34 @@ impl Destinations {
         !self.all_stores && self.list.get(route).is_some_and(|d| d.store.is_none())
     }
 
+    /// Which `required_key` stores took which events of an answered batch, for
+    /// de-duplication to note ([`crate::dedup::Admission::commit_marking`]): (the event's
+    /// index in the batch, the store's route) for each, `index(k)` the batch index of
+    /// the `k`-th event emitted (`acks[k]`). Empty (nothing allocated) when no store
+    /// has a `required_key`.
+    pub(crate) fn keyed_marks(
+        &self,
+        acks: &[auditrail_core::EventAck],
+        index: impl Fn(usize) -> usize,
+    ) -> Vec<(usize, usize)> {
+        if !self.keyed_stores {
+            return Vec::new();
+        }
+        let mut marks = Vec::new();
+        for (k, ack) in acks.iter().enumerate() {
+            for r in ack.taken().iter() {
+                let keyed = self
+                    .list
+                    .get(r)
+                    .is_some_and(|d| d.store.is_some() && d.filter.required_key.is_some());
+                if keyed {
+                    marks.push((index(k), r));
+                }
+            }
+        }
+        marks
+    }
+
     /// The name of the destination of `route`.
     pub(crate) fn name_of(&self, route: usize) -> Option<&str> {
         self.list.get(route).map(|d| d.name.as_str())

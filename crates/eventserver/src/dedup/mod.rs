@@ -335,10 +335,38 @@ impl Admission {
     }
 
     /// The new events are stored: remember them.
-    pub(crate) fn commit(mut self) {
+    pub(crate) fn commit(self) {
+        self.commit_marking(Vec::new());
+    }
+
+    /// [`Admission::commit`], noting which `required_key` stores took which events:
+    /// `marks` holds (event index in the admitted slice, the store's route), for new
+    /// events and events sent again alike ([`RecentIds::mark`]). Noted before a request
+    /// waiting for these events looks again.
+    pub(crate) fn commit_marking(mut self, marks: Vec<(usize, usize)>) {
         if let Some(d) = self.dedup.take() {
-            d.finish(self.take_parts(), true);
+            let marks = self.marks_of(marks);
+            let (reserved, holding) = self.take_parts();
+            d.finish_parts(reserved, Vec::new(), holding, marks);
         }
+    }
+
+    fn marks_of(&self, marks: Vec<(usize, usize)>) -> Vec<(Key, usize)> {
+        marks
+            .into_iter()
+            .filter_map(|(i, route)| Some((*self.keys.get(i)?, route)))
+            .collect()
+    }
+
+    /// Whether the store of `route` took event `i` (of the admitted slice), as a
+    /// commit noted it while the window remembers the event ([`RecentIds::marked`]).
+    pub(crate) fn marked(&self, i: usize, route: usize) -> bool {
+        let (Some(d), Some(k)) = (&self.dedup, self.keys.get(i)) else {
+            return false;
+        };
+        lock(&d.inner.state)
+            .recent
+            .marked(&k.id, k.fingerprint, route)
     }
 
     /// What the admission reserved, taken out to end it.
@@ -354,15 +382,22 @@ impl Admission {
     /// event, in the order of [`Admission::new`]) and forgets the reservation of the
     /// rest, so that a retry of the batch counts the stored ones as duplicates instead of
     /// storing them again, and stores the others.
-    pub(crate) fn commit_stored(mut self, stored: impl Fn(usize) -> bool) {
+    /// `marks`: which `required_key` stores took which events, as
+    /// [`Admission::commit_marking`].
+    pub(crate) fn commit_stored(
+        mut self,
+        stored: impl Fn(usize) -> bool,
+        marks: Vec<(usize, usize)>,
+    ) {
         if let Some(d) = self.dedup.take() {
+            let marks = self.marks_of(marks);
             let (kept, released): (Vec<_>, Vec<_>) = std::mem::take(&mut self.reserved)
                 .into_iter()
                 .enumerate()
                 .partition(|(k, _)| stored(*k));
             let kept = kept.into_iter().map(|(_, p)| p).collect();
             let released = released.into_iter().map(|(_, p)| p).collect();
-            d.finish_parts(kept, released, std::mem::take(&mut self.holding));
+            d.finish_parts(kept, released, std::mem::take(&mut self.holding), marks);
         }
     }
 
@@ -811,7 +846,7 @@ impl Dedup {
             tracing::info!(store = %store.root().display(), records = report.records, "de-duplication state rebuilt from the store");
         }
         unmerged.hand_to(&mut lock(&dedup.inner.state));
-        dedup.fill_window(newest);
+        dedup.fill_window(newest, &holders.keyed_stores());
         if let Some(ledger) = &mut lock(&dedup.inner.state).ledger {
             ledger.finish_rebuild();
         }
@@ -866,7 +901,7 @@ impl Dedup {
             also,
         )?;
         unmerged.hand_to(&mut lock(&self.inner.state));
-        self.fill_window(vec![newest]);
+        self.fill_window(vec![newest], &holders.keyed_stores());
         tracing::info!(store = %store.root().display(), records = report.records, "de-duplication state rebuilt from the store");
         Ok(report)
     }
@@ -883,7 +918,7 @@ impl Dedup {
         let mut newest = Newest::new(self.inner.config.window);
         let report = self.read_closed_store((&mut unmerged, &mut newest), root)?;
         unmerged.hand_to(&mut lock(&self.inner.state));
-        self.fill_window(vec![newest]);
+        self.fill_window(vec![newest], &[]);
         tracing::info!(store = %root.display(), records = report.records, "de-duplication state rebuilt from the store");
         Ok(report)
     }
@@ -1119,25 +1154,37 @@ impl Dedup {
 
     fn finish(&self, (reserved, holding): (Vec<Pending>, Vec<Key>), stored: bool) {
         if stored {
-            self.finish_parts(reserved, Vec::new(), holding);
+            self.finish_parts(reserved, Vec::new(), holding, Vec::new());
         } else {
-            self.finish_parts(Vec::new(), reserved, holding);
+            self.finish_parts(Vec::new(), reserved, holding, Vec::new());
         }
     }
 
     /// Ends the reservations: `stored` ones are remembered, `released` ones forgotten,
-    /// and the stored events `holding` held are free for other requests again.
-    fn finish_parts(&self, stored: Vec<Pending>, released: Vec<Pending>, holding: Vec<Key>) {
+    /// the stores `marks` names took their events, and the stored events `holding`
+    /// held are free for other requests again.
+    fn finish_parts(
+        &self,
+        stored: Vec<Pending>,
+        released: Vec<Pending>,
+        holding: Vec<Key>,
+        marks: Vec<(Key, usize)>,
+    ) {
         let mut state = lock(&self.inner.state);
         for p in released {
             state.recent.release(p.ticket);
         }
-        for k in &holding {
-            state.resending.remove(k);
-        }
         // Admitted as absent from the window, and reserved (so no other request could
         // add them) until now.
         state.remember_new(stored);
+        // Marked once remembered (a new event has its slot now), and before the held
+        // events are let go: a request waiting for one finds the mark when it looks.
+        for (k, route) in marks {
+            state.recent.mark(&k.id, k.fingerprint, route);
+        }
+        for k in &holding {
+            state.resending.remove(k);
+        }
         drop(state);
         self.inner.settled.notify_waiters();
     }

@@ -749,7 +749,10 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
     let failed = match state.dispatcher.emit_routed_acked(sent).await {
         Ok(ack) if ack.is_delivered() => {
             again.count(ack.events(), &emitted, &state.destinations, &state.metrics);
-            admission.commit();
+            // Which `required_key` stores took which events: a retry with their key is
+            // then known held there while the window remembers the event.
+            let marks = state.destinations.keyed_marks(ack.events(), batch_index);
+            admission.commit_marking(marks);
             publication.publish(&state, |_| true);
             // Receipts cover the events this request stored, per store that took them,
             // and the stored records of the events sent again to other destinations;
@@ -795,7 +798,8 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         acks.get(emitted_of_new(k))
             .is_some_and(|e| e.is_delivered())
     };
-    admission.commit_stored(stored);
+    let marks = state.destinations.keyed_marks(acks, batch_index);
+    admission.commit_stored(stored, marks);
     publication.publish(&state, stored);
     let not_stored: Vec<&auditrail_core::EventAck> = failed
         .events()

@@ -59,7 +59,14 @@ impl SentAgain {
             .iter()
             .map(|&(i, key)| (key, events[i].routes()))
             .collect();
-        let lacking = destinations.keyed_stores_lacking(&keyed);
+        let mut lacking = destinations.keyed_stores_lacking(&keyed);
+        // A store that cannot show the record (an older one, or no chain) but that
+        // de-duplication saw take the event holds it (`Admission::marked`).
+        for (l, &(i, _)) in lacking.iter_mut().zip(&stored) {
+            if !l.is_empty() {
+                *l = l.iter().filter(|&r| !admission.marked(i, r)).collect();
+            }
+        }
         // The same event twice in the batch is sent again once (the other copy is a
         // repeat within the batch, a duplicate as ever).
         let mut seen = std::collections::HashSet::new();
