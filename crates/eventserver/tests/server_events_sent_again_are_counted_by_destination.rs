@@ -31,7 +31,8 @@ required_key = "a"
 /// The value of `auditrail_server_events_sent_again_total{destination="<d>"}` (0 when
 /// the series is absent).
 async fn sent_again(s: &TestServer, destination: &str) -> u64 {
-    let series = format!("auditrail_server_events_sent_again_total{{destination=\"{destination}\"}} ");
+    let series =
+        format!("auditrail_server_events_sent_again_total{{destination=\"{destination}\"}} ");
     metrics_text(s)
         .await
         .lines()
@@ -54,7 +55,11 @@ async fn an_event_sent_again_counts_for_the_destination_that_took_it() {
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["accepted"], 3, "sent again to svc: {again}");
     assert_eq!(sent_again(&s, "svc").await, 3, "{}", metrics_text(&s).await);
-    assert_eq!(sent_again(&s, "all").await, 0, "all holds them: not written again");
+    assert_eq!(
+        sent_again(&s, "all").await,
+        0,
+        "all holds them: not written again"
+    );
 
     // Now svc holds them too: a duplicate, not sent again.
     let (status, _, dup) = post(&s, body, Some("aaaaaaaaaaaa")).await;

@@ -76,9 +76,17 @@ async fn the_owners_retries_leave_one_record_in_an_unchained_keyed_store() {
         );
         assert_eq!(held(&s, &owned), (1, 1), "retry {retry}");
     }
-    assert_eq!(send(&s, &general, "aaaaaaaaaaaa").await, (1, 0), "written to svc");
+    assert_eq!(
+        send(&s, &general, "aaaaaaaaaaaa").await,
+        (1, 0),
+        "written to svc"
+    );
     assert_eq!(held(&s, &general), (1, 1));
-    assert_eq!(send(&s, &general, "aaaaaaaaaaaa").await, (0, 1), "then a duplicate");
+    assert_eq!(
+        send(&s, &general, "aaaaaaaaaaaa").await,
+        (0, 1),
+        "then a duplicate"
+    );
     assert_eq!(held(&s, &general), (1, 1));
 
     let s = restart(s).await;

@@ -29,6 +29,12 @@
 //!   the store ([`auditrail_store::identity_hash`]), whose receipts find events by the
 //!   same identity. Two different events with one id
 //!   are taken for one only if their fingerprints collide (odds 2^-64 per pair).
+//! - **Which `required_key` stores took it**: a bit per remembered event and such store
+//!   (`window.rs`, "marks"; noted at commit, [`Admission::commit_marking`], and by the
+//!   rebuild from the records each keyed store holds). De-duplication remembers the
+//!   event, not the key that sent it, and such a store takes an event by its key: a
+//!   retry with that key is a duplicate there only if the store took it, which the
+//!   store itself can show only for its last links (none without a chain).
 //! - **Per node**: the sequence numbers stored, as ranges (at most `max_ranges_per_node`
 //!   ranges, default [`DEFAULT_MAX_RANGES`]), giving the highest contiguous seq, the
 //!   gaps, the count, the last time seen and the duplicates. Beyond the range bound the
@@ -1727,7 +1733,10 @@ mod tests {
         let second = waiting.await.unwrap();
         assert_eq!(second.duplicates(), 1);
         drop(second);
-        assert!(lock(&d.inner.state).resending.is_empty(), "nothing left held");
+        assert!(
+            lock(&d.inner.state).resending.is_empty(),
+            "nothing left held"
+        );
     }
 
     #[tokio::test]

@@ -188,9 +188,7 @@ impl Newest {
 /// (see the module docs).
 /// Each with the bit of the store it was read from (an event several stores hold comes
 /// once per store).
-pub(super) fn merge_oldest_first(
-    stores: Vec<Newest>,
-) -> impl Iterator<Item = (EventId, u64, u64)> {
+pub(super) fn merge_oldest_first(stores: Vec<Newest>) -> impl Iterator<Item = (EventId, u64, u64)> {
     // In place: each entry's place becomes how many records its store wrote after it,
     // and the stores' lists are appended to one (no second list of them all).
     let mut kept: Vec<Candidate> = Vec::new();

@@ -476,7 +476,10 @@ mod tests {
         // Event 3 takes event 1's slot.
         w.push(&id(3), FP);
         assert!(!w.marked(&id(1), FP, 3), "forgotten with its event");
-        assert!(!w.marked(&id(3), FP, 3), "the slot's next event is not marked");
+        assert!(
+            !w.marked(&id(3), FP, 3),
+            "the slot's next event is not marked"
+        );
         w.mark(&id(9), FP, 3);
         assert!(!w.marked(&id(9), FP, 3), "not remembered: nothing to mark");
     }

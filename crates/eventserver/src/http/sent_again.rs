@@ -16,7 +16,10 @@
 //! with another key was stored without it (de-duplication remembers the event, not
 //! the key). Sent again with the required key, it goes to that store alone
 //! (`Destinations::keyed_stores_lacking`: the store does not show its record), and
-//! the stores that hold it are not written again.
+//! the stores that hold it are not written again. A keyed store that de-duplication
+//! saw take the event holds it though it cannot show the record (`chain = false`, or
+//! older than its last 262 144 links): `Admission::marked`. Before, such a store got
+//! a copy per retry. What the window no longer remembers is no duplicate anywhere.
 //!
 //! Two concurrent retries of one event must not both send it (two copies in the keyed
 //! store): the admission of such a server holds the batch's stored events until it
