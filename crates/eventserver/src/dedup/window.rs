@@ -198,13 +198,14 @@ impl RecentIds {
         let Some(at) = self.stored_at(id, fingerprint) else {
             return;
         };
-        let bits = match self.marks.iter().position(|(r, _)| *r == route) {
-            Some(m) => &mut self.marks[m].1,
+        let m = match self.marks.iter().position(|(r, _)| *r == route) {
+            Some(m) => m,
             None => {
                 self.marks.push((route, Vec::new()));
-                &mut self.marks.last_mut().expect("just pushed").1
+                self.marks.len() - 1
             }
         };
+        let bits = &mut self.marks[m].1;
         let word = at / 64;
         if bits.len() <= word {
             bits.resize(word + 1, 0);
