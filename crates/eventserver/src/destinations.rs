@@ -976,6 +976,46 @@ impl Destinations {
         !self.all_stores && self.list.get(route).is_some_and(|d| d.store.is_none())
     }
 
+    /// Which `required_key` stores took which events of an answered batch, for
+    /// de-duplication to note ([`crate::dedup::Admission::commit_marking`]): (the event's
+    /// index in the batch, the store's route) for each, `index(k)` the batch index of
+    /// the `k`-th event emitted (`acks[k]`). Empty (nothing allocated) when no store
+    /// has a `required_key`.
+    pub(crate) fn keyed_marks(
+        &self,
+        acks: &[auditrail_core::EventAck],
+        index: impl Fn(usize) -> usize,
+    ) -> Vec<(usize, usize)> {
+        if !self.keyed_stores {
+            return Vec::new();
+        }
+        let mut marks = Vec::new();
+        for (k, ack) in acks.iter().enumerate() {
+            for r in ack.taken().iter() {
+                let keyed = self
+                    .list
+                    .get(r)
+                    .is_some_and(|d| d.store.is_some() && d.filter.required_key.is_some());
+                if keyed {
+                    marks.push((index(k), r));
+                }
+            }
+        }
+        marks
+    }
+
+    /// The name of the destination of `route`.
+    pub(crate) fn name_of(&self, route: usize) -> Option<&str> {
+        self.list.get(route).map(|d| d.name.as_str())
+    }
+
+    /// Whether a duplicate may be sent again to some destination (one that cannot show
+    /// what it holds, or a store with a `required_key`): false on the usual server,
+    /// whose destinations are all stores without a `required_key`.
+    pub(crate) fn may_send_again(&self) -> bool {
+        !self.all_show_what_they_hold() || self.has_keyed_stores()
+    }
+
     /// Whether a duplicate may lack a copy in a store this request routes it to (a
     /// store with a `required_key`, see [`Destinations::keyed_stores_lacking`]).
     pub(crate) fn has_keyed_stores(&self) -> bool {

@@ -29,6 +29,12 @@
 //!   the store ([`auditrail_store::identity_hash`]), whose receipts find events by the
 //!   same identity. Two different events with one id
 //!   are taken for one only if their fingerprints collide (odds 2^-64 per pair).
+//! - **Which `required_key` stores took it**: a bit per remembered event and such store
+//!   (`window.rs`, "marks"; noted at commit, [`Admission::commit_marking`], and by the
+//!   rebuild from the records each keyed store holds). De-duplication remembers the
+//!   event, not the key that sent it, and such a store takes an event by its key: a
+//!   retry with that key is a duplicate there only if the store took it, which the
+//!   store itself can show only for its last links (none without a chain).
 //! - **Per node**: the sequence numbers stored, as ranges (at most `max_ranges_per_node`
 //!   ranges, default [`DEFAULT_MAX_RANGES`]), giving the highest contiguous seq, the
 //!   gaps, the count, the last time seen and the duplicates. Beyond the range bound the
@@ -71,6 +77,16 @@
 //! timeout (e.g. `tokio::time::timeout`) if needed; dropping the future is safe. The
 //! reservations are entries of the window's own table (`window.rs`, "Reservations"):
 //! one probe per event both looks it up and reserves it.
+//!
+//! An event found stored may be **sent again** (the HTTP ingest's `sent_again.rs`: to
+//! destinations that cannot show they hold it, or to a `required_key` store that never
+//! took it). [`Dedup::admit_holding`] reserves such a stored event too (a small map of
+//! its own, `State::resending`: only the stored events of an admission that holds them,
+//! until it ends), so that a concurrent request carrying it waits for that one's outcome
+//! exactly as for a new event in flight. Without it two concurrent retries both found
+//! the event stored, both found the keyed store lacking it, and both wrote it there
+//! (two copies in one store); now the second looks again once the first one's store
+//! shows the record, and answers it as the duplicate it is.
 //!
 //! The whole cycle is the `admit_commit_and_retry` unit test below.
 
@@ -254,6 +270,9 @@ pub(crate) struct Admission {
     /// Every admitted event's key (`keys[i]` of event `i`): its fingerprint is its
     /// receipt tag ([`Admission::receipt_keys`]).
     keys: Vec<Key>,
+    /// The stored events this admission holds ([`Dedup::admit_holding`]): reserved in
+    /// `State::resending` until it ends.
+    holding: Vec<Key>,
     dedup: Option<Dedup>,
 }
 
@@ -322,10 +341,46 @@ impl Admission {
     }
 
     /// The new events are stored: remember them.
-    pub(crate) fn commit(mut self) {
+    pub(crate) fn commit(self) {
+        self.commit_marking(Vec::new());
+    }
+
+    /// [`Admission::commit`], noting which `required_key` stores took which events:
+    /// `marks` holds (event index in the admitted slice, the store's route), for new
+    /// events and events sent again alike ([`RecentIds::mark`]). Noted before a request
+    /// waiting for these events looks again.
+    pub(crate) fn commit_marking(mut self, marks: Vec<(usize, usize)>) {
         if let Some(d) = self.dedup.take() {
-            d.finish(std::mem::take(&mut self.reserved), true);
+            let marks = self.marks_of(marks);
+            let (reserved, holding) = self.take_parts();
+            d.finish_parts(reserved, Vec::new(), holding, marks);
         }
+    }
+
+    fn marks_of(&self, marks: Vec<(usize, usize)>) -> Vec<(Key, usize)> {
+        marks
+            .into_iter()
+            .filter_map(|(i, route)| Some((*self.keys.get(i)?, route)))
+            .collect()
+    }
+
+    /// Whether the store of `route` took event `i` (of the admitted slice), as a
+    /// commit noted it while the window remembers the event ([`RecentIds::marked`]).
+    pub(crate) fn marked(&self, i: usize, route: usize) -> bool {
+        let (Some(d), Some(k)) = (&self.dedup, self.keys.get(i)) else {
+            return false;
+        };
+        lock(&d.inner.state)
+            .recent
+            .marked(&k.id, k.fingerprint, route)
+    }
+
+    /// What the admission reserved, taken out to end it.
+    fn take_parts(&mut self) -> (Vec<Pending>, Vec<Key>) {
+        (
+            std::mem::take(&mut self.reserved),
+            std::mem::take(&mut self.holding),
+        )
     }
 
     /// Some of the new events are stored, the others not (a destination refused them
@@ -333,22 +388,29 @@ impl Admission {
     /// event, in the order of [`Admission::new`]) and forgets the reservation of the
     /// rest, so that a retry of the batch counts the stored ones as duplicates instead of
     /// storing them again, and stores the others.
-    pub(crate) fn commit_stored(mut self, stored: impl Fn(usize) -> bool) {
+    /// `marks`: which `required_key` stores took which events, as
+    /// [`Admission::commit_marking`].
+    pub(crate) fn commit_stored(
+        mut self,
+        stored: impl Fn(usize) -> bool,
+        marks: Vec<(usize, usize)>,
+    ) {
         if let Some(d) = self.dedup.take() {
+            let marks = self.marks_of(marks);
             let (kept, released): (Vec<_>, Vec<_>) = std::mem::take(&mut self.reserved)
                 .into_iter()
                 .enumerate()
                 .partition(|(k, _)| stored(*k));
             let kept = kept.into_iter().map(|(_, p)| p).collect();
             let released = released.into_iter().map(|(_, p)| p).collect();
-            d.finish_parts(kept, released);
+            d.finish_parts(kept, released, std::mem::take(&mut self.holding), marks);
         }
     }
 
     /// The new events were not stored: forget the reservation (a retry is new again).
     pub(crate) fn release(mut self) {
         if let Some(d) = self.dedup.take() {
-            d.finish(std::mem::take(&mut self.reserved), false);
+            d.finish(self.take_parts(), false);
         }
     }
 }
@@ -356,7 +418,7 @@ impl Admission {
 impl Drop for Admission {
     fn drop(&mut self) {
         if let Some(d) = self.dedup.take() {
-            d.finish(std::mem::take(&mut self.reserved), false);
+            d.finish(self.take_parts(), false);
         }
     }
 }
@@ -395,6 +457,10 @@ struct State {
     /// The next admission's number (whose reservations are whose, see
     /// [`RecentIds::reserve`]).
     next_admission: u64,
+    /// Stored events held by an admission that may send them again, by the admission
+    /// that holds each ([`Dedup::admit_holding`]). Empty but for the retries in flight
+    /// of a server that sends events again.
+    resending: HashMap<Key, u64, Hasher>,
     /// Most recently stored last (see [`State::bound_nodes`]).
     nodes: LruCache<Arc<str>, Node, Hasher>,
     /// Ranges and announced ranges held by all of `nodes`.
@@ -680,6 +746,7 @@ impl Dedup {
                     config,
                     recent: RecentIds::new(config.window),
                     next_admission: 0,
+                    resending: HashMap::default(),
                     // Bounded by `State::bound_nodes`, which also counts the ranges.
                     nodes: LruCache::unbounded_with_hasher(Hasher::default()),
                     ranges_total: 0,
@@ -785,7 +852,7 @@ impl Dedup {
             tracing::info!(store = %store.root().display(), records = report.records, "de-duplication state rebuilt from the store");
         }
         unmerged.hand_to(&mut lock(&dedup.inner.state));
-        dedup.fill_window(newest);
+        dedup.fill_window(newest, &holders.keyed_stores());
         if let Some(ledger) = &mut lock(&dedup.inner.state).ledger {
             ledger.finish_rebuild();
         }
@@ -840,7 +907,7 @@ impl Dedup {
             also,
         )?;
         unmerged.hand_to(&mut lock(&self.inner.state));
-        self.fill_window(vec![newest]);
+        self.fill_window(vec![newest], &holders.keyed_stores());
         tracing::info!(store = %store.root().display(), records = report.records, "de-duplication state rebuilt from the store");
         Ok(report)
     }
@@ -857,7 +924,7 @@ impl Dedup {
         let mut newest = Newest::new(self.inner.config.window);
         let report = self.read_closed_store((&mut unmerged, &mut newest), root)?;
         unmerged.hand_to(&mut lock(&self.inner.state));
-        self.fill_window(vec![newest]);
+        self.fill_window(vec![newest], &[]);
         tracing::info!(store = %root.display(), records = report.records, "de-duplication state rebuilt from the store");
         Ok(report)
     }
@@ -878,13 +945,28 @@ impl Dedup {
     /// Splits a request's events into new ones (to store) and duplicates, reserving the
     /// new ones; waits while any of its events is in flight in another request.
     pub(crate) async fn admit<E: Borrow<Event>>(&self, events: &[E]) -> Admission {
+        self.admit_with(events, false).await
+    }
+
+    /// [`Dedup::admit`] that also holds the events found stored until the admission
+    /// ends, and waits while another admission holds one of them: what a request that
+    /// may send its stored events again to some destinations takes, so that two
+    /// concurrent retries of one event never both send it (see the module docs,
+    /// "Concurrency"). The holder's outcome is visible to the waiter when it looks
+    /// again (a store shows a record from the moment it answered the write).
+    pub(crate) async fn admit_holding<E: Borrow<Event>>(&self, events: &[E]) -> Admission {
+        self.admit_with(events, true).await
+    }
+
+    /// [`Dedup::admit`], or with `hold` [`Dedup::admit_holding`].
+    async fn admit_with<E: Borrow<Event>>(&self, events: &[E], hold: bool) -> Admission {
         // Hashed once, outside the lock, however many times the request waits.
         let keys = self.keys(events);
         loop {
             let settled = self.inner.settled.notified();
             tokio::pin!(settled);
             settled.as_mut().enable();
-            if let Some(mut a) = self.try_admit_keyed(events, &keys, &[]) {
+            if let Some(mut a) = self.try_admit_keyed(events, &keys, &[], hold) {
                 a.keys = keys;
                 return a;
             }
@@ -911,7 +993,7 @@ impl Dedup {
         expected: &[bool],
     ) -> Option<Admission> {
         let keys = self.keys(events);
-        let mut a = self.try_admit_keyed(events, &keys, expected)?;
+        let mut a = self.try_admit_keyed(events, &keys, expected, false)?;
         a.keys = keys;
         Some(a)
     }
@@ -920,15 +1002,17 @@ impl Dedup {
         events.iter().map(|e| self.key(e.borrow())).collect()
     }
 
-    /// [`Dedup::try_admit`] with the events' keys (`keys[i]` of `events[i]`).
+    /// [`Dedup::try_admit`] with the events' keys (`keys[i]` of `events[i]`), holding
+    /// the stored ones with `hold` ([`Dedup::admit_holding`]).
     fn try_admit_keyed<E: Borrow<Event>>(
         &self,
         events: &[E],
         keys: &[Key],
         expected: &[bool],
+        hold: bool,
     ) -> Option<Admission> {
         let mut reused = HashMap::default();
-        let admission = self.try_admit_locked(events, keys, expected, &mut reused);
+        let admission = self.try_admit_locked(events, keys, expected, hold, &mut reused);
         // Logged once per node and request, after the lock is released: a node that
         // reset its sequence sends nothing but such events, and a line per event
         // written under the lock every request takes was most of the server's work
@@ -944,6 +1028,7 @@ impl Dedup {
         events: &[E],
         keys: &[Key],
         expected: &[bool],
+        hold: bool,
         reused: &mut HashMap<Arc<str>, SeqReused, Hasher>,
     ) -> Option<Admission> {
         let mut guard = lock(&self.inner.state);
@@ -955,18 +1040,45 @@ impl Dedup {
         let me = state.next_admission;
         state.next_admission += 1;
         let mut tickets = Vec::with_capacity(events.len());
+        let mut holding = Vec::new();
         for key in keys {
-            match state.recent.reserve(&key.id, key.fingerprint, me) {
-                Reserve::New(t) => tickets.push(Some(t)),
-                Reserve::Stored => tickets.push(None),
-                // Reserved by an earlier copy of it in this same batch.
-                Reserve::InFlight { owner } if owner == me => tickets.push(None),
-                Reserve::InFlight { .. } => {
-                    for t in tickets.into_iter().flatten() {
-                        state.recent.release(t);
-                    }
-                    return None;
+            let busy = match state.recent.reserve(&key.id, key.fingerprint, me) {
+                Reserve::New(t) => {
+                    tickets.push(Some(t));
+                    false
                 }
+                Reserve::Stored if hold => {
+                    tickets.push(None);
+                    match state.resending.entry(*key) {
+                        std::collections::hash_map::Entry::Vacant(v) => {
+                            v.insert(me);
+                            holding.push(*key);
+                            false
+                        }
+                        // Held by an earlier copy of it in this same batch, or by
+                        // another admission that may be sending it again.
+                        std::collections::hash_map::Entry::Occupied(o) => *o.get() != me,
+                    }
+                }
+                Reserve::Stored => {
+                    tickets.push(None);
+                    false
+                }
+                // Reserved by an earlier copy of it in this same batch.
+                Reserve::InFlight { owner } if owner == me => {
+                    tickets.push(None);
+                    false
+                }
+                Reserve::InFlight { .. } => true,
+            };
+            if busy {
+                for t in tickets.into_iter().flatten() {
+                    state.recent.release(t);
+                }
+                for k in holding {
+                    state.resending.remove(&k);
+                }
+                return None;
             }
         }
         let mut new = Vec::with_capacity(events.len());
@@ -1041,20 +1153,29 @@ impl Dedup {
             reserved,
             // The caller's, moved in once admitted.
             keys: Vec::new(),
+            holding,
             dedup: Some(self.clone()),
         })
     }
 
-    fn finish(&self, reserved: Vec<Pending>, stored: bool) {
+    fn finish(&self, (reserved, holding): (Vec<Pending>, Vec<Key>), stored: bool) {
         if stored {
-            self.finish_parts(reserved, Vec::new());
+            self.finish_parts(reserved, Vec::new(), holding, Vec::new());
         } else {
-            self.finish_parts(Vec::new(), reserved);
+            self.finish_parts(Vec::new(), reserved, holding, Vec::new());
         }
     }
 
-    /// Ends the reservations: `stored` ones are remembered, `released` ones forgotten.
-    fn finish_parts(&self, stored: Vec<Pending>, released: Vec<Pending>) {
+    /// Ends the reservations: `stored` ones are remembered, `released` ones forgotten,
+    /// the stores `marks` names took their events, and the stored events `holding`
+    /// held are free for other requests again.
+    fn finish_parts(
+        &self,
+        stored: Vec<Pending>,
+        released: Vec<Pending>,
+        holding: Vec<Key>,
+        marks: Vec<(Key, usize)>,
+    ) {
         let mut state = lock(&self.inner.state);
         for p in released {
             state.recent.release(p.ticket);
@@ -1062,6 +1183,14 @@ impl Dedup {
         // Admitted as absent from the window, and reserved (so no other request could
         // add them) until now.
         state.remember_new(stored);
+        // Marked once remembered (a new event has its slot now), and before the held
+        // events are let go: a request waiting for one finds the mark when it looks.
+        for (k, route) in marks {
+            state.recent.mark(&k.id, k.fingerprint, route);
+        }
+        for k in &holding {
+            state.resending.remove(k);
+        }
         drop(state);
         self.inner.settled.notify_waiters();
     }
@@ -1584,6 +1713,32 @@ mod tests {
     /// `lastSeen` is the time of the node's last stored event, not the largest time:
     /// after the server's clock is corrected backwards it follows the node's new events
     /// (kept at the future time, the "node silent" alert could not fire).
+    #[tokio::test]
+    async fn a_stored_event_held_by_one_admission_makes_another_holding_it_wait() {
+        let d = Dedup::new(DedupConfig::default());
+        let e = ev("n", 1, 1);
+        d.admit(std::slice::from_ref(&e)).await.commit();
+        let first = d.admit_holding(std::slice::from_ref(&e)).await;
+        assert_eq!(first.duplicates(), 1);
+        // Not held: a plain admission (a server that sends nothing again) goes on.
+        assert!(d.try_admit(std::slice::from_ref(&e)).is_some());
+        let waiting = {
+            let d = d.clone();
+            let e = e.clone();
+            tokio::spawn(async move { d.admit_holding(std::slice::from_ref(&e)).await })
+        };
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "waits while the first holds it");
+        first.release();
+        let second = waiting.await.unwrap();
+        assert_eq!(second.duplicates(), 1);
+        drop(second);
+        assert!(
+            lock(&d.inner.state).resending.is_empty(),
+            "nothing left held"
+        );
+    }
+
     #[tokio::test]
     async fn last_seen_is_the_last_arrival_after_the_clock_is_corrected_backwards() {
         let d = Dedup::new(DedupConfig::default());

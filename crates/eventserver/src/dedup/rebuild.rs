@@ -77,6 +77,18 @@ impl Holders {
         Holders { destinations }
     }
 
+    /// The stores with a `required_key`: each one's bit (as [`Newest::offer`]'s
+    /// `held_by`) and its route (its place among the destinations), so that the window
+    /// notes which of them hold each event it remembers ([`super::window::RecentIds::mark`]).
+    pub(crate) fn keyed_stores(&self) -> Vec<(u64, usize)> {
+        self.destinations
+            .iter()
+            .enumerate()
+            .filter(|(_, (filter, _))| filter.required_key.is_some())
+            .filter_map(|(route, (_, store))| Some((1u64.checked_shl((*store)?)?, route)))
+            .collect()
+    }
+
     /// How many stores a rebuild reads.
     pub(super) fn stores(&self) -> usize {
         self.destinations
@@ -174,7 +186,9 @@ impl Newest {
 /// (most first), so that a window smaller than all of them keeps the last ones of every
 /// store. Stores have no common order but the wall clock, which is what must not decide
 /// (see the module docs).
-pub(super) fn merge_oldest_first(stores: Vec<Newest>) -> impl Iterator<Item = (EventId, u64)> {
+/// Each with the bit of the store it was read from (an event several stores hold comes
+/// once per store).
+pub(super) fn merge_oldest_first(stores: Vec<Newest>) -> impl Iterator<Item = (EventId, u64, u64)> {
     // In place: each entry's place becomes how many records its store wrote after it,
     // and the stores' lists are appended to one (no second list of them all).
     let mut kept: Vec<Candidate> = Vec::new();
@@ -205,7 +219,7 @@ pub(super) fn merge_oldest_first(stores: Vec<Newest>) -> impl Iterator<Item = (E
         .filter(move |&(_, id, fp, by, needed)| {
             needed & !by == 0 || held.get(&(id, fp)).is_some_and(|&h| h & needed == needed)
         })
-        .map(|(_, id, fp, _, _)| (id, fp))
+        .map(|(_, id, fp, by, _)| (id, fp, by))
 }
 
 /// What a scan read of one node so far.
@@ -314,7 +328,7 @@ mod tests {
             for &n in &order {
                 newest.offer(n, EventId::from(uuid::Uuid::from_u128(n.into())), n, 1, 1);
             }
-            let kept: Vec<u64> = merge_oldest_first(vec![newest]).map(|(_, fp)| fp).collect();
+            let kept: Vec<u64> = merge_oldest_first(vec![newest]).map(|(_, fp, _)| fp).collect();
             let want: Vec<u64> = (300 - (capacity as u64).min(300)..300).collect();
             prop_assert_eq!(kept, want);
         }

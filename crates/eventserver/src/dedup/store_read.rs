@@ -136,16 +136,23 @@ impl Dedup {
     /// Fills the window with the events the stores' reads found stored last, oldest
     /// first (as they were stored, so the oldest is forgotten first). Selected and
     /// sorted without the lock, pushed a step at a time (see the module docs).
-    pub(super) fn fill_window(&self, newest: Vec<Newest>) {
+    pub(super) fn fill_window(&self, newest: Vec<Newest>, keyed: &[(u64, usize)]) {
         let mut events = merge_oldest_first(newest).peekable();
         while events.peek().is_some() {
             let mut state = lock(&self.inner.state);
-            for (id, fingerprint) in events.by_ref().take(FILL_STEP) {
+            for (id, fingerprint, by) in events.by_ref().take(FILL_STEP) {
                 // A store may hold an event twice (a retry from beyond the window), and
                 // an event stored meanwhile elsewhere may be one of them: remember it
                 // once, as the set did before.
                 if !state.recent.contains(&id, fingerprint) {
                     state.recent.push(&id, fingerprint);
+                }
+                // Read from a `required_key` store: it holds the event (a retry with
+                // its key is a duplicate there, whatever its links show).
+                for &(bit, route) in keyed {
+                    if by & bit != 0 {
+                        state.recent.mark(&id, fingerprint, route);
+                    }
                 }
             }
         }

@@ -37,6 +37,17 @@
 //! table moves entries when it grows or rehashes, then it is found by its hash) and its
 //! value becomes the ring index; a release removes it.
 //!
+//! # Which keyed stores took an event (marks)
+//!
+//! A store with a `required_key` takes an event by the key that sends it, and the
+//! window remembers the event, not the key: whether that store took an event is kept
+//! beside it, as a bit per ring slot for each such store that asked
+//! ([`RecentIds::mark`], [`RecentIds::marked`]), cleared when the slot is overwritten.
+//! `capacity / 8` bytes per such store at most (128 KiB at the default window), none
+//! for a server without one. So the event's retry with that store's key is known
+//! held there for as long as the window remembers the event, whatever the store can
+//! show (a store without a chain keeps no links; a chained one only its last 262 144).
+//!
 //! The table is `hashbrown`'s (the maintained implementation behind `std`'s maps); only
 //! the index-into-a-ring arrangement is written here, because no maintained crate
 //! offers a bounded FIFO set keyed by a 192-bit value with index entries.
@@ -135,6 +146,9 @@ pub struct RecentIds {
     /// slot they point to.
     table: HashTable<u32>,
     hasher: foldhash::quality::RandomState,
+    /// Per store that asked (by its route), a bit per ring slot: whether that store
+    /// took the slot's event (see the module docs, "marks"). Empty on most servers.
+    marks: Vec<(usize, Vec<u64>)>,
 }
 
 /// The event a table value points to.
@@ -162,6 +176,59 @@ impl RecentIds {
             free: Vec::new(),
             table: HashTable::new(),
             hasher: foldhash::quality::RandomState::default(),
+            marks: Vec::new(),
+        }
+    }
+
+    /// The ring index of the stored event with `id` and `fingerprint`.
+    fn stored_at(&self, id: &EventId, fingerprint: u64) -> Option<usize> {
+        let k = Slot::new(id, fingerprint);
+        let ring = &self.ring;
+        self.table
+            .find(hash_slot(&self.hasher, &k), |&v| {
+                v & PENDING == 0 && ring[v as usize] == k
+            })
+            .map(|&v| v as usize)
+    }
+
+    /// Notes that the store of `route` took the stored event with `id` and
+    /// `fingerprint` (nothing when the window does not remember it). The first mark of
+    /// a route allocates its bits, a bit per ring slot at most.
+    pub(crate) fn mark(&mut self, id: &EventId, fingerprint: u64, route: usize) {
+        let Some(at) = self.stored_at(id, fingerprint) else {
+            return;
+        };
+        let m = match self.marks.iter().position(|(r, _)| *r == route) {
+            Some(m) => m,
+            None => {
+                self.marks.push((route, Vec::new()));
+                self.marks.len() - 1
+            }
+        };
+        let bits = &mut self.marks[m].1;
+        let word = at / 64;
+        if bits.len() <= word {
+            bits.resize(word + 1, 0);
+        }
+        bits[word] |= 1 << (at % 64);
+    }
+
+    /// Whether the store of `route` took the stored event with `id` and `fingerprint`,
+    /// as [`RecentIds::mark`] noted it.
+    pub(crate) fn marked(&self, id: &EventId, fingerprint: u64, route: usize) -> bool {
+        let Some((_, bits)) = self.marks.iter().find(|(r, _)| *r == route) else {
+            return false;
+        };
+        self.stored_at(id, fingerprint)
+            .is_some_and(|at| bits.get(at / 64).is_some_and(|w| w & (1 << (at % 64)) != 0))
+    }
+
+    /// A new event takes ring slot `at`: no store took it yet.
+    fn unmark(&mut self, at: usize) {
+        for (_, bits) in &mut self.marks {
+            if let Some(w) = bits.get_mut(at / 64) {
+                *w &= !(1 << (at % 64));
+            }
         }
     }
 
@@ -297,7 +364,9 @@ impl RecentIds {
                 self.ring.reserve_exact(want - self.ring.len());
             }
             self.ring.push(slot);
-            self.ring.len() - 1
+            let at = self.ring.len() - 1;
+            self.unmark(at);
+            at
         } else {
             let at = self.next;
             // Its entry is found by index: one probe sequence, no ring read.
@@ -306,6 +375,7 @@ impl RecentIds {
                 let _removed = entry.remove();
             }
             self.ring[at] = slot;
+            self.unmark(at);
             self.next = if at + 1 == self.capacity { 0 } else { at + 1 };
             at
         }
@@ -391,6 +461,28 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_mark_lasts_while_its_event_is_remembered_and_never_passes_to_the_next() {
+        let mut w = RecentIds::new(2);
+        w.push(&id(1), FP);
+        w.mark(&id(1), FP, 3);
+        assert!(w.marked(&id(1), FP, 3));
+        assert!(!w.marked(&id(1), FP, 2), "another store's");
+        assert!(!w.marked(&id(1), FP + 1, 3), "another event with its id");
+        w.push(&id(2), FP);
+        assert!(w.marked(&id(1), FP, 3));
+        assert!(!w.marked(&id(2), FP, 3));
+        // Event 3 takes event 1's slot.
+        w.push(&id(3), FP);
+        assert!(!w.marked(&id(1), FP, 3), "forgotten with its event");
+        assert!(
+            !w.marked(&id(3), FP, 3),
+            "the slot's next event is not marked"
+        );
+        w.mark(&id(9), FP, 3);
+        assert!(!w.marked(&id(9), FP, 3), "not remembered: nothing to mark");
     }
 
     #[test]

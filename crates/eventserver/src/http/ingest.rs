@@ -588,9 +588,17 @@ const READMISSIONS: u32 = 3;
 /// deleted the records (recorded in its checkpoint log), logged at info level only.
 async fn admit_held(state: &AppState, events: &[Routed]) -> crate::dedup::Admission {
     let plain: Vec<&Event> = events.iter().map(Routed::event).collect();
+    // A server that may send a stored event again holds the batch's stored events
+    // too, so that a concurrent retry of one waits for this one's outcome instead of
+    // sending it a second time (`Dedup::admit_holding`, sent_again.rs).
+    let hold = state.destinations.may_send_again();
     let mut tries = 0;
     loop {
-        let admission = state.dedup.admit(&plain).await;
+        let admission = if hold {
+            state.dedup.admit_holding(&plain).await
+        } else {
+            state.dedup.admit(&plain).await
+        };
         let stored = admission.stored_duplicates();
         if stored.is_empty() || tries == READMISSIONS {
             return admission;
@@ -740,7 +748,11 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
     let held = |k: usize| emitted.get(k).and_then(|&i| again.held(i));
     let failed = match state.dispatcher.emit_routed_acked(sent).await {
         Ok(ack) if ack.is_delivered() => {
-            admission.commit();
+            again.count(ack.events(), &emitted, &state.destinations, &state.metrics);
+            // Which `required_key` stores took which events: a retry with their key is
+            // then known held there while the window remembers the event.
+            let marks = state.destinations.keyed_marks(ack.events(), batch_index);
+            admission.commit_marking(marks);
             publication.publish(&state, |_| true);
             // Receipts cover the events this request stored, per store that took them,
             // and the stored records of the events sent again to other destinations;
@@ -781,11 +793,13 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
     // stored (its stores hold it): the answer is not `200`, and the retry sends it
     // again.
     let acks = failed.events();
+    again.count(acks, &emitted, &state.destinations, &state.metrics);
     let stored = |k: usize| {
         acks.get(emitted_of_new(k))
             .is_some_and(|e| e.is_delivered())
     };
-    admission.commit_stored(stored);
+    let marks = state.destinations.keyed_marks(acks, batch_index);
+    admission.commit_stored(stored, marks);
     publication.publish(&state, stored);
     let not_stored: Vec<&auditrail_core::EventAck> = failed
         .events()

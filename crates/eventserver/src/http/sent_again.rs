@@ -16,12 +16,21 @@
 //! with another key was stored without it (de-duplication remembers the event, not
 //! the key). Sent again with the required key, it goes to that store alone
 //! (`Destinations::keyed_stores_lacking`: the store does not show its record), and
-//! the stores that hold it are not written again.
+//! the stores that hold it are not written again. A keyed store that de-duplication
+//! saw take the event holds it though it cannot show the record (`chain = false`, or
+//! older than its last 262 144 links): `Admission::marked`. Before, such a store got
+//! a copy per retry. What the window no longer remembers is no duplicate anywhere.
+//!
+//! Two concurrent retries of one event must not both send it (two copies in the keyed
+//! store): the admission of such a server holds the batch's stored events until it
+//! ends (`Dedup::admit_holding`), so the second waits for the first's outcome, then
+//! finds the store showing the record the first wrote, and answers a duplicate.
 
 use auditrail_core::{RouteSet, Routed};
 
 use crate::dedup::Admission;
 use crate::destinations::Destinations;
+use crate::metrics::Metrics;
 
 /// The events of a batch sent again (see the module docs).
 #[derive(Debug, Default)]
@@ -45,9 +54,7 @@ impl SentAgain {
         admission: &Admission,
     ) -> SentAgain {
         let mut again = SentAgain::default();
-        if admission.duplicates() == 0
-            || (destinations.all_show_what_they_hold() && !destinations.has_keyed_stores())
-        {
+        if admission.duplicates() == 0 || !destinations.may_send_again() {
             return again;
         }
         let stored = admission.stored_duplicates();
@@ -55,7 +62,14 @@ impl SentAgain {
             .iter()
             .map(|&(i, key)| (key, events[i].routes()))
             .collect();
-        let lacking = destinations.keyed_stores_lacking(&keyed);
+        let mut lacking = destinations.keyed_stores_lacking(&keyed);
+        // A store that cannot show the record (an older one, or no chain) but that
+        // de-duplication saw take the event holds it (`Admission::marked`).
+        for (l, &(i, _)) in lacking.iter_mut().zip(&stored) {
+            if !l.is_empty() {
+                *l = l.iter().filter(|&r| !admission.marked(i, r)).collect();
+            }
+        }
         // The same event twice in the batch is sent again once (the other copy is a
         // repeat within the batch, a duplicate as ever).
         let mut seen = std::collections::HashSet::new();
@@ -93,6 +107,38 @@ impl SentAgain {
     /// again.
     pub(super) fn held(&self, i: usize) -> Option<&RouteSet> {
         self.by_event.get(i)?.as_ref().map(|(_, h)| h)
+    }
+
+    /// Counts the events sent again that a destination took
+    /// (`auditrail_server_events_sent_again_total`, by destination): `acks[k]` is the
+    /// answer for the `k`-th event emitted, `emitted[k]` its index in the batch.
+    pub(super) fn count(
+        &self,
+        acks: &[auditrail_core::EventAck],
+        emitted: &[usize],
+        destinations: &Destinations,
+        metrics: &Metrics,
+    ) {
+        if self.count == 0 {
+            return;
+        }
+        let mut taken: Vec<u64> = Vec::new();
+        for (ack, &i) in acks.iter().zip(emitted) {
+            if self.sent(i).is_none() {
+                continue;
+            }
+            for r in ack.taken().iter() {
+                if taken.len() <= r {
+                    taken.resize(r + 1, 0);
+                }
+                taken[r] += 1;
+            }
+        }
+        for (r, n) in taken.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+            if let Some(name) = destinations.name_of(r) {
+                metrics.sent_again(name, n);
+            }
+        }
     }
 
     /// The events sent again, routed to the destinations that cannot show they hold

@@ -30,6 +30,8 @@ pub(crate) use collector::{Gauges, ServerCollector};
 type RequestLabels = [(&'static str, String); 2];
 /// `reason` of a refused request (the `error` code of the answer).
 type ReasonLabels = [(&'static str, &'static str); 1];
+/// `destination`: a `[[destinations]]` entry's name (a bounded set: the config's).
+type DestinationLabels = [(&'static str, String); 1];
 
 /// Upper bounds of the ingest latency buckets, in seconds.
 const LATENCY_BUCKETS: [f64; 13] = [
@@ -47,6 +49,9 @@ pub(crate) struct Metrics {
     pub(crate) duplicates: Counter,
     /// Events refused because no destination takes them.
     pub(crate) unrouted: Counter,
+    /// Retried events (duplicates) sent again to a destination that could not show it
+    /// holds them, by the destination that took them (`http/sent_again.rs`).
+    sent_again: Family<DestinationLabels, Counter>,
     /// Requests rejected, by reason.
     rejected: Family<ReasonLabels, Counter>,
     /// Ingest latency of successful batches, request to durable answer.
@@ -64,6 +69,7 @@ impl Default for Metrics {
             accepted: Counter::default(),
             duplicates: Counter::default(),
             unrouted: Counter::default(),
+            sent_again: Family::default(),
             rejected: Family::default(),
             latency: Histogram::new(LATENCY_BUCKETS),
             connections_refused: Family::default(),
@@ -77,6 +83,13 @@ impl Metrics {
         self.requests
             .get_or_create(&[("path", path.to_owned()), ("status", status.to_string())])
             .inc();
+    }
+
+    /// Counts `n` retried events that `destination` took again (sent again).
+    pub(crate) fn sent_again(&self, destination: &str, n: u64) {
+        self.sent_again
+            .get_or_create(&[("destination", destination.to_owned())])
+            .inc_by(n);
     }
 
     /// Counts one rejected request.
@@ -123,6 +136,14 @@ impl Metrics {
             "Events refused because no destination's filter takes them (422 unrouted); \
              /v1/stats unrouted",
             self.unrouted.clone(),
+        );
+        r.register(
+            "auditrail_server_events_sent_again",
+            "Retried events (answered accepted, counted among duplicates in /v1/stats) sent \
+             again to a destination that could not show it holds them: a file, kafka or \
+             forwarding eventserver destination, or a required_key store without their \
+             record; by the destination that took them",
+            self.sent_again.clone(),
         );
         r.register(
             "auditrail_server_requests_rejected",
