@@ -146,7 +146,10 @@ impl Dispatcher {
             targets: accepting.len(),
         };
         let queued_at = QueuedAt::now();
-        for (i, event) in accepting.iter().zip(shared_per_route(event, accepting.len())) {
+        for (i, event) in accepting
+            .iter()
+            .zip(shared_per_route(event, accepting.len()))
+        {
             let route = &self.inner.routes[i];
             route.counters.accepted.fetch_add(1, Ordering::Relaxed);
             let item = Item::Event(Queued {
