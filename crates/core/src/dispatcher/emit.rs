@@ -146,23 +146,35 @@ impl Dispatcher {
             targets: accepting.len(),
         };
         let queued_at = QueuedAt::now();
-        for (i, event) in accepting
-            .iter()
-            .zip(shared_per_route(event, accepting.len()))
-        {
-            let route = &self.inner.routes[i];
-            route.counters.accepted.fetch_add(1, Ordering::Relaxed);
-            let item = Item::Event(Queued {
-                event,
-                ack: None,
-                queued_at,
-            });
-            match route.on_full {
-                OnFull::Block => self.send_blocking(route, item),
-                OnFull::Drop => try_enqueue(route, item),
+        // As `shared_per_route`, without the iterator (fewer instructions on the path of
+        // every emit): clones for all routes but the last, which takes `event` itself.
+        let mut routes = accepting.iter();
+        let mut next = routes.next();
+        while let Some(i) = next {
+            next = routes.next();
+            if next.is_none() {
+                self.queue_emitted(i, event, queued_at);
+                break;
             }
+            self.queue_emitted(i, event.clone(), queued_at);
         }
         Ok(emitted)
+    }
+
+    /// Counts and queues a fire-and-forget event for route `i` (see [`Dispatcher::emit`]).
+    #[inline]
+    fn queue_emitted(&self, i: usize, event: Arc<Event>, queued_at: QueuedAt) {
+        let route = &self.inner.routes[i];
+        route.counters.accepted.fetch_add(1, Ordering::Relaxed);
+        let item = Item::Event(Queued {
+            event,
+            ack: None,
+            queued_at,
+        });
+        match route.on_full {
+            OnFull::Block => self.send_blocking(route, item),
+            OnFull::Drop => try_enqueue(route, item),
+        }
     }
 
     /// Fire and forget from async code: like [`Dispatcher::emit`], but waits for queue
