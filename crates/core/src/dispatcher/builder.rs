@@ -2,7 +2,7 @@
 //! folders, runtime and sequence numbers; one worker started per target.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -427,7 +427,7 @@ impl DispatcherBuilder {
         // A target that panics on every retry must not print a backtrace each time.
         super::panics::install_hook();
         let (stop, stop_rx) = watch::channel(None);
-        let in_flight = Arc::new(AtomicUsize::new(0));
+        let in_flight: super::emit::InFlightCount = Arc::default();
         let spares = Arc::<Spares>::default();
         let mut routes = Vec::with_capacity(self.targets.len());
         let mut workers = Vec::with_capacity(self.targets.len());

@@ -230,7 +230,7 @@ pub(crate) fn watch(
     deadline: Instant,
     running: Arc<Running>,
     watched: Vec<Watched>,
-    in_flight: Arc<AtomicUsize>,
+    in_flight: super::emit::InFlightCount,
 ) {
     let spawned = std::thread::Builder::new()
         .name("auditrail-deadline".into())

@@ -55,7 +55,7 @@ pub use shutdown::{ShutdownReport, TargetShutdown};
 pub use stats::TargetStats;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -140,7 +140,7 @@ struct Inner {
     closed: AtomicBool,
     /// Emitters between their `closed` check and the end of their queueing (shared
     /// with the workers, which drain until it is 0).
-    in_flight: Arc<AtomicUsize>,
+    in_flight: emit::InFlightCount,
     /// Delivered events' `Arc`s, which `emit` fills again (see `spares.rs`).
     spares: Arc<spares::Spares>,
     stop: watch::Sender<Option<Instant>>,

@@ -282,7 +282,12 @@ impl SeqAllocator {
     /// the module docs). The file keeps them until [`SeqAllocator::delivered`] heard
     /// from every one of those targets.
     pub(crate) fn announcement(&self, seq: u64, targets: usize) -> Option<SeqRange> {
-        if !self.to_announce.swap(false, Ordering::Relaxed) {
+        // A load first: the flag is set at most once a run, and a swap on every emit
+        // would write its cache line each time (a read-modify-write), where a load
+        // leaves it shared. The swap still decides which emit takes it.
+        if !self.to_announce.load(Ordering::Relaxed)
+            || !self.to_announce.swap(false, Ordering::Relaxed)
+        {
             return None;
         }
         let range = self.pending()?;

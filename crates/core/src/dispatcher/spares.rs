@@ -17,6 +17,8 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crossbeam_utils::CachePadded;
+
 use crate::event::Event;
 
 /// At most this many spare `Arc`s per dispatcher: two batches of the default size,
@@ -31,7 +33,9 @@ pub(crate) const MAX_SPARE_MESSAGE: usize = 1024;
 
 #[derive(Default)]
 pub(crate) struct Spares {
-    kept: Mutex<Vec<Arc<Event>>>,
+    /// Locked by every emit and by the worker once a batch: on a cache line of its
+    /// own, away from whatever the allocator put beside the `Spares`.
+    kept: CachePadded<Mutex<Vec<Arc<Event>>>>,
 }
 
 impl Spares {

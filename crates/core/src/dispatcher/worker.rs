@@ -2,7 +2,6 @@
 //! dead-letters, settles acknowledgements.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -70,7 +69,7 @@ pub(crate) struct Worker {
     /// queueing. Once shutdown began, the worker ends only when this is 0 and its
     /// queue is empty, so that an emitter blocked on a full queue is never stranded
     /// with an event that nobody will read.
-    pub in_flight: Arc<AtomicUsize>,
+    pub in_flight: super::emit::InFlightCount,
     /// Where delivered events' `Arc`s go for `emit` to fill again (see `spares.rs`).
     pub spares: Arc<Spares>,
     /// Rung by acknowledged emits, flushes and shutdown, which want the worker now;
