@@ -48,6 +48,7 @@ use std::sync::{Arc, Mutex};
 
 use super::run_folder::{RunFolder, RunFolderError};
 use crate::event::SeqRange;
+use crate::folder_check::FolderCheck;
 
 const BLOCK: u64 = 1 << 20;
 
@@ -112,11 +113,17 @@ struct Store {
     /// Another text in the file means another process wrote it (see
     /// [`SeqAllocator::take_back`]).
     written: String,
+    /// The check of the folder the run folder lives in (see [`crate::folder_check`]),
+    /// asked before each write: [`write_atomically`] makes the file's folder again
+    /// when it is gone, which must not bring back a data folder moved away.
+    folder_check: Option<Arc<dyn FolderCheck>>,
 }
 
 impl Store {
-    /// Replaces the file with `text` (see [`write_atomically`]).
+    /// Replaces the file with `text` (see [`write_atomically`]), unless the folder
+    /// check fails ([`crate::FolderGone`], as the I/O error's source).
     fn write(&mut self, text: String) -> std::io::Result<()> {
+        crate::folder_check::ask(self.folder_check.as_deref())?;
         self.written = write_atomically(&self.path, &text)?;
         Ok(())
     }
@@ -136,6 +143,15 @@ impl SeqAllocator {
             stopped: AtomicBool::new(false),
             run: None,
         }
+    }
+
+    /// Asks `check` before each write of the sequence file (see
+    /// [`crate::folder_check`]).
+    pub(crate) fn with_folder_check(self, check: Option<Arc<dyn FolderCheck>>) -> SeqAllocator {
+        if let Some(store) = &self.store {
+            store.lock().unwrap_or_else(|e| e.into_inner()).folder_check = check;
+        }
+        self
     }
 
     /// Checks that `run`'s lock is still the folder's before numbers are handed out.
@@ -497,6 +513,7 @@ impl SeqFile {
         let mut store = Store {
             path,
             written: String::new(),
+            folder_check: None,
         };
         if let Err(source) = store.write(reservation(reserved, start, abandoned)) {
             return Err(SeqSetupError::File {
@@ -674,7 +691,8 @@ fn overwrite_in_place(path: &Path, text: &str) -> std::io::Result<String> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// [`crate::durable::replace_file`], creating the folder again if it was removed.
+/// [`crate::durable::replace_file`], creating the folder again if it was removed (the
+/// caller asked the folder check first: see [`Store::write`]).
 fn replace_or_create_folder(path: &Path, text: &str) -> std::io::Result<()> {
     let replace =
         || crate::durable::replace_file(path, &crate::durable::tmp_beside(path), text.as_bytes());
