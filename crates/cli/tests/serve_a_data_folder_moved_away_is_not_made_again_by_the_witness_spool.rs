@@ -113,7 +113,10 @@ fn the_witness_spool_does_not_make_a_moved_data_folder_again() {
             && refused[0].contains("nothing is created under it"),
         "{refused:?}"
     );
-    assert!(!log.contains("is created again with its lock file"), "{log}");
+    assert!(
+        !log.contains("is created again with its lock file"),
+        "{log}"
+    );
     let (_, ready) = serve_support::request(&server.addr, "GET", "/readyz", &[], b"").unwrap();
     assert!(ready.contains("data_folder_moved"), "{ready}");
     assert!(!data.exists(), "{:?}", walk(&data));
@@ -122,7 +125,13 @@ fn the_witness_spool_does_not_make_a_moved_data_folder_again() {
     std::fs::rename(&moved, &data).unwrap();
     post(&server, 4);
     wait_for_witnessed(&server, &witnessed, before);
-    assert!(!server.stderr().contains("is created again with its lock file"), "{}", server.stderr());
+    assert!(
+        !server
+            .stderr()
+            .contains("is created again with its lock file"),
+        "{}",
+        server.stderr()
+    );
     assert_eq!(server.terminate(), 0);
     drop(witness);
 }

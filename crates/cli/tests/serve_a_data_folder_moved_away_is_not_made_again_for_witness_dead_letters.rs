@@ -47,7 +47,9 @@ fn witness_dead_letters_do_not_make_a_moved_data_folder_again() {
     post(&server, 2);
     // The line given up (its dead letter refused), or (the fault) the folder made again.
     let until = Instant::now() + Duration::from_secs(60);
-    while !server.stderr().contains("EVENT LOST: cannot write the dead-letter file")
+    while !server
+        .stderr()
+        .contains("EVENT LOST: cannot write the dead-letter file")
         && !data.exists()
     {
         assert!(Instant::now() < until, "{}", server.stderr());

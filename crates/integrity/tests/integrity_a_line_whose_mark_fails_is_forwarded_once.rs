@@ -77,7 +77,11 @@ async fn a_line_published_again_while_its_mark_fails_reaches_the_witness_once() 
         let indexes: Vec<u64> = copy
             .events()
             .iter()
-            .map(|e| serde_json::to_value(&e.message).unwrap()["checkpoint"].as_u64().unwrap())
+            .map(|e| {
+                serde_json::to_value(&e.message).unwrap()["checkpoint"]
+                    .as_u64()
+                    .unwrap()
+            })
             .collect();
         if indexes.last() == Some(&last) || Instant::now() > until {
             break indexes;

@@ -363,7 +363,8 @@ impl Sender {
                         &refs,
                         &refused,
                     )
-                    .await {
+                    .await
+                    {
                         Ok(()) => {
                             metrics.dead_lettered(refused.len() as u64);
                             refused.clear();

@@ -42,10 +42,8 @@ impl DeadLetterFile {
         check: Option<&dyn FolderCheck>,
         buf: &[u8],
     ) -> Result<(), crate::jsonl::PartialAppend> {
-        crate::folder_check::ask(check).map_err(|error| crate::jsonl::PartialAppend {
-            kept: 0,
-            error,
-        })?;
+        crate::folder_check::ask(check)
+            .map_err(|error| crate::jsonl::PartialAppend { kept: 0, error })?;
         append_keeping(path, buf)
     }
 
@@ -64,8 +62,7 @@ impl DeadLetterFile {
         let (buf, ends) = encode(target, events)?;
         let path = self.path.clone();
         let check = self.folder_check.clone();
-        match tokio::task::spawn_blocking(move || Self::append(&path, check.as_deref(), &buf))
-            .await
+        match tokio::task::spawn_blocking(move || Self::append(&path, check.as_deref(), &buf)).await
         {
             Ok(result) => result.map_err(|p| NotWritten::part(&ends, p)),
             Err(e) => Err(std::io::Error::other(format!(
