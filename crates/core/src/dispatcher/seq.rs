@@ -734,6 +734,57 @@ mod tests {
             .with_run_folder(Arc::new(RunFolder::new(run, lock)))
     }
 
+    /// The check of a folder by whether it is at its path (a test's stand-in for the
+    /// server's data folder check).
+    #[derive(Debug)]
+    struct AtItsPath(PathBuf);
+
+    impl FolderCheck for AtItsPath {
+        fn check(&self) -> Result<(), crate::FolderGone> {
+            if self.0.is_dir() {
+                return Ok(());
+            }
+            Err(crate::FolderGone {
+                folder: self.0.clone(),
+                found: "gone".into(),
+            })
+        }
+    }
+
+    /// The folder holding the run folder moved away as a whole: the run folder (and
+    /// with it that folder) is not made again at its path, by the run folder's check
+    /// nor by the sequence file's writes; both go on once it is back.
+    #[test]
+    fn a_run_folder_gone_with_the_folder_holding_it_is_not_made_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        let run = data.join("run");
+        let lock = FolderLock::acquire(&run).unwrap();
+        let check: Arc<dyn FolderCheck> = Arc::new(AtItsPath(data.clone()));
+        let a = SeqFile::read(&run.join("seq"), "n1")
+            .unwrap()
+            .reserve()
+            .unwrap()
+            .with_folder_check(Some(check.clone()))
+            .with_run_folder(Arc::new(
+                RunFolder::new(&run, lock).with_folder_check(Some(check)),
+            ));
+        assert_eq!(a.next().ok(), Some(1));
+        let moved = tmp.path().join("data.moved");
+        fs::rename(&data, &moved).unwrap();
+        fs::remove_file(moved.join("run/auditrail.lock")).unwrap();
+        assert!(matches!(
+            a.check_run_folder(),
+            Err(SeqError::RunFolder(RunFolderError::NotTakenBack { .. }))
+        ));
+        a.persist_exact();
+        assert!(!data.exists(), "made again at its path");
+        fs::rename(&moved, &data).unwrap();
+        a.check_run_folder().unwrap();
+        a.persist_exact();
+        assert_eq!(fs::read_to_string(run.join("seq/n1")).unwrap(), "next 2\n");
+    }
+
     #[test]
     fn a_run_folder_another_process_locked_meanwhile_hands_out_no_number() {
         let tmp = tempfile::tempdir().unwrap();
