@@ -168,7 +168,7 @@ pub enum SpoolError {
     },
     /// The spool folder went with the folder holding it (an event server's data folder
     /// moved away while it runs), whose owner's check ([`auditrail_core::FolderCheck`],
-    /// [`Spool::with_folder_check`]) fails: the spool folder is not made again, which
+    /// [`Spool::open_checked`]) fails: the spool folder is not made again, which
     /// would bring the moved folder back at its path. The records are not taken (the
     /// caller retries them); the spool goes on once the folder is back.
     #[error("spool folder {} is not made again: {source}", dir.display())]
