@@ -52,6 +52,7 @@ pub mod event;
 #[doc(hidden)]
 pub mod file_mode;
 pub mod filter;
+pub mod folder_check;
 pub mod folder_lock;
 #[doc(hidden)]
 pub mod jsonl;
@@ -99,6 +100,7 @@ pub use event::{
     NonFinite, Received, RoutingKey, SeqRange, Timestamp, Topic, MESSAGE_MAX_DEPTH,
 };
 pub use filter::{Filter, Selection};
+pub use folder_check::{FolderCheck, FolderGone};
 pub use folder_lock::{FolderLock, FolderLockError};
 pub use lookalike::Lookalike;
 pub use registry::{Registry, RegistryError, TargetRegistration};

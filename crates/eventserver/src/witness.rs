@@ -160,6 +160,11 @@ impl Witnesses {
             .lock_run_dir(false)
             .persist_seq(true)
             .dead_letter_dir(dir.join("deadletter"))
+            // What the dispatcher and its targets make again at run time (the
+            // sequence file's folder, dead letters, a spool or receipts folder removed
+            // under them) is not made while the data folder is moved away: that would
+            // bring it back at its path, the state split across the two.
+            .folder_check(data_folder.clone())
             .drop_deadline(config.shutdown_timeout);
         for spec in &config.witnesses {
             b = b.target_spec(spec.clone());

@@ -93,6 +93,9 @@ pub struct Checkpointer {
     /// The last line that was published (high-water mark, forwarder): with sealing,
     /// not every line is.
     published_seq: u64,
+    /// The index of the last line handed to the forwarder (0: none yet): each line
+    /// goes to it once, though a publish whose high-water mark fails is tried again.
+    forwarded: u64,
     published_at: Instant,
     /// The highest [`Head::quiet`] seen, and its value at the last published line: the
     /// copies of other servers' checkpoint lines stored in between do not make a line
@@ -337,6 +340,7 @@ impl Checkpointer {
             // Published again at open: the mark then names the last line, whatever
             // a crash between a seal and its mark left.
             published_seq: 0,
+            forwarded: 0,
             last_line,
             last,
             last_digest,
@@ -881,8 +885,14 @@ impl Checkpointer {
         let Some(cp) = self.last.clone() else {
             return Ok(());
         };
-        if let Some(forward) = &self.forward {
+        // Once per line: a publish is tried again (every due batch, every second)
+        // while its mark cannot be written (the data folder moved away, a full disk),
+        // and each try handed the same line to the witnesses again, which a forwarder
+        // that does not look at the index (`forward::via_dispatcher`) sent as one more
+        // event each time. The line is durable in the log before this point either way.
+        if let Some(forward) = self.forward.as_ref().filter(|_| cp.index > self.forwarded) {
             forward(&cp, self.last_line.trim_end());
+            self.forwarded = cp.index;
         }
         if let Some(marks) = &self.marks {
             // After the checkpoint is durable: the mark never names a line the log

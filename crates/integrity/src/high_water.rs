@@ -288,6 +288,29 @@ pub enum MarkLineError {
     File(IntegrityError),
 }
 
+/// The data folder's check, for what a dispatcher keeps under it (the witnesses' spool,
+/// sequence file, dead letters: `DispatcherBuilder::folder_check`): the same answer as
+/// [`HighWaterMarks::check_folder`], so that nothing the server or its witness
+/// dispatcher makes at run time brings a data folder moved away back at its path.
+impl auditrail_core::FolderCheck for HighWaterMarks {
+    fn check(&self) -> Result<(), auditrail_core::FolderGone> {
+        match self.check_folder() {
+            Ok(()) => Ok(()),
+            Err(IntegrityError::MarksFolderMoved { folder, found }) => {
+                Err(auditrail_core::FolderGone {
+                    folder,
+                    found: found.to_string(),
+                })
+            }
+            // Its `stat` failed otherwise: nothing can be made under it either.
+            Err(e) => Err(auditrail_core::FolderGone {
+                folder: self.data_dir.clone(),
+                found: format!("it cannot be examined ({e})"),
+            }),
+        }
+    }
+}
+
 impl HighWaterMarks {
     /// The marks kept in `<data_dir>/high-water.jsonl`.
     pub fn in_data_dir(data_dir: &Path) -> HighWaterMarks {

@@ -11,6 +11,7 @@
 mod integrity_support;
 mod retention_support;
 
+mod integrity_a_line_whose_mark_fails_is_forwarded_once;
 mod integrity_archive_reads_refuse_a_fifo_or_an_oversize_file_at_once;
 mod integrity_attach_store;
 mod integrity_changed_byte;

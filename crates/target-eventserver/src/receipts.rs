@@ -18,7 +18,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Where one target keeps its receipts.
 #[derive(Debug)]
@@ -29,6 +29,10 @@ pub(crate) struct ReceiptLog {
     write: Mutex<()>,
     /// A failure was logged and no write succeeded since.
     failing: AtomicBool,
+    /// The check of the folder holding the receipts folder (see
+    /// [`auditrail_core::folder_check`]), asked before each append, which makes the
+    /// folder: a data folder moved away is not made again at its path.
+    folder_check: Option<Arc<dyn auditrail_core::FolderCheck>>,
 }
 
 impl ReceiptLog {
@@ -38,7 +42,17 @@ impl ReceiptLog {
             server: server.to_owned(),
             write: Mutex::new(()),
             failing: AtomicBool::new(false),
+            folder_check: None,
         }
+    }
+
+    /// Asks `check` before each append (see [`auditrail_core::folder_check`]).
+    pub(crate) fn with_folder_check(
+        mut self,
+        check: Option<Arc<dyn auditrail_core::FolderCheck>>,
+    ) -> ReceiptLog {
+        self.folder_check = check;
+        self
     }
 
     /// Keeps the receipt of a `200` answer's text, if it has one.
@@ -64,7 +78,8 @@ impl ReceiptLog {
         let _guard = self.write.lock().unwrap_or_else(PoisonError::into_inner);
         // A line an earlier write left cut short (a crash, a full disk) is ended first,
         // so this receipt reads back.
-        let written = auditrail_core::jsonl::append(&file, line.as_bytes(), false);
+        let written = auditrail_core::folder_check::ask(self.folder_check.as_deref())
+            .and_then(|()| auditrail_core::jsonl::append(&file, line.as_bytes(), false));
         match written {
             Ok(()) => self.failing.store(false, Ordering::Relaxed),
             Err(e) => {

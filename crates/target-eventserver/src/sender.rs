@@ -33,6 +33,9 @@ pub(crate) struct Sender {
     pub metrics: Arc<Metrics>,
     pub target: Arc<str>,
     pub dead_letter: Arc<PathBuf>,
+    /// The folder check asked before the dead-letter file is written, when it is in
+    /// the folder the check covers (see [`auditrail_core::folder_check`]).
+    pub dead_letter_check: Option<Arc<dyn auditrail_core::FolderCheck>>,
     /// Signalled by `send` after each append.
     pub wake: Arc<Notify>,
     /// Signalled after each ack (flush and shutdown wait on it).
@@ -286,6 +289,7 @@ impl Sender {
         let backoff = self.config.backoff();
         let target = self.target.clone();
         let dead_letter = self.dead_letter.clone();
+        let dead_letter_check = self.dead_letter_check.clone();
         let retry_after_cap = self.retry_after_cap.clone();
         let mut oldest = self.oldest.subscribe();
         let signal = self.settled.clone();
@@ -352,7 +356,15 @@ impl Sender {
                     continue;
                 }
                 if !refused.is_empty() {
-                    match write_dead_letter(&dead_letter, &target, &refs, &refused).await {
+                    match write_dead_letter(
+                        &dead_letter,
+                        dead_letter_check.as_ref(),
+                        &target,
+                        &refs,
+                        &refused,
+                    )
+                    .await
+                    {
                         Ok(()) => {
                             metrics.dead_lettered(refused.len() as u64);
                             refused.clear();
@@ -416,6 +428,7 @@ struct IdOnly {
 
 async fn write_dead_letter(
     path: &Arc<PathBuf>,
+    check: Option<&Arc<dyn auditrail_core::FolderCheck>>,
     target: &Arc<str>,
     payloads: &[&[u8]],
     refused: &[(usize, String)],
@@ -434,7 +447,11 @@ async fn write_dead_letter(
         .collect();
     let path = path.clone();
     let target = target.clone();
+    let check = check.cloned();
     tokio::task::spawn_blocking(move || {
+        // Before the append, which makes the file's folder (and a data folder moved
+        // away with it) again at its path.
+        auditrail_core::folder_check::ask(check.as_deref())?;
         let refs: Vec<(&[u8], &str)> = lines
             .iter()
             .map(|(p, e)| (p.as_slice(), e.as_str()))

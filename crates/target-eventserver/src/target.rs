@@ -190,14 +190,17 @@ impl EventServerTarget {
             .map_err(|e| BuildError::Config(e.to_string()))?;
         let receipts = config
             .receipts_folder(&ctx.run_dir, &ctx.target_name)
-            .map(|dir| crate::receipts::ReceiptLog::new(dir, &config.url));
+            .map(|dir| {
+                crate::receipts::ReceiptLog::new(dir, &config.url)
+                    .with_folder_check(ctx.folder_check.clone())
+            });
         let client = Arc::new(
             Client::new(&config, receipts).map_err(|e| BuildError::Config(e.to_string()))?,
         );
         let metrics = Arc::new(Metrics::default());
         let config = Arc::new(config);
         let spooled = if let Some(dir) = config.spool_folder(&ctx.run_dir, &ctx.target_name) {
-            let spool = Spool::open(
+            let spool = Spool::open_checked(
                 SpoolOptions {
                     dir: dir.clone(),
                     max_bytes: config.spool_max_bytes,
@@ -205,9 +208,15 @@ impl EventServerTarget {
                     fsync: config.spool_fsync,
                 },
                 metrics.clone(),
+                ctx.folder_check.clone(),
             )
             .map_err(|e| match e {
                 SpoolError::Io { path, source } => BuildError::Io { path, source },
+                // Built again by its worker once the folder is back (`unbuilt.rs`).
+                SpoolError::FolderGone { dir, source } => BuildError::Io {
+                    path: dir,
+                    source: source.into_io(),
+                },
                 other => BuildError::Other(other.to_string()),
             })?;
             let spool = Arc::new(spool);
@@ -229,6 +238,12 @@ impl EventServerTarget {
                 metrics: metrics.clone(),
                 target: Arc::from(ctx.target_name.as_str()),
                 dead_letter: Arc::new(dead_letter.clone()),
+                // The default file is under the dispatcher's dead-letter folder, which
+                // the check covers; a file the config names is the operator's choice.
+                dead_letter_check: ctx
+                    .folder_check
+                    .clone()
+                    .filter(|_| config.dead_letter_file.is_none()),
                 wake: wake.clone(),
                 progress: progress.clone(),
                 stop: stop_rx,
@@ -421,6 +436,7 @@ impl EventServerTarget {
                         e @ (SpoolError::Io { .. }
                         | SpoolError::DiskFull { .. }
                         | SpoolError::InUse { .. }
+                        | SpoolError::FolderGone { .. }
                         | SpoolError::WrittenSegmentGone { .. }
                         // Only a tool's read of a spool gives these: not an append.
                         | SpoolError::Rewritten { .. }

@@ -18,6 +18,7 @@ fn setup_error(dir: &Path, c: EventServerConfig) -> String {
         run_dir: dir.join("run"),
         dead_letter_dir: dir.join("run").join("deadletter"),
         runtime: tokio::runtime::Handle::current(),
+        folder_check: None,
     };
     match EventServerTarget::new(c, &ctx) {
         Ok(_) => panic!("the target was set up"),

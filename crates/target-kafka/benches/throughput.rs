@@ -83,6 +83,7 @@ fn bench(c: &mut Criterion) {
         run_dir: std::env::temp_dir(),
         dead_letter_dir: std::env::temp_dir().join("deadletter"),
         runtime: rt.handle().clone(),
+        folder_check: None,
     };
     let events = events();
     let avg = events.iter().map(|e| e.to_json().len()).sum::<usize>() / events.len();

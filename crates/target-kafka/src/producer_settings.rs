@@ -218,6 +218,7 @@ mod tests {
                 .unwrap()
                 .handle()
                 .clone(),
+            folder_check: None,
         };
         ProducerSettings::from_config(&config, &ctx)
     }

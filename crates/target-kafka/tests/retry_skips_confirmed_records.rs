@@ -42,6 +42,7 @@ async fn the_retry_of_a_partly_confirmed_batch_sends_only_the_rest() {
         run_dir: std::env::temp_dir(),
         dead_letter_dir: std::env::temp_dir().join("deadletter"),
         runtime: tokio::runtime::Handle::current(),
+        folder_check: None,
     };
     let registration = &auditrail_target_kafka::REGISTRATION;
     let config = (registration.parse)(

@@ -271,6 +271,7 @@ pub(crate) fn eventserver_target(
         run_dir: run_dir.to_owned(),
         dead_letter_dir: run_dir.join("deadletter"),
         runtime: tokio::runtime::Handle::current(),
+        folder_check: None,
     };
     auditrail::target_eventserver::EventServerTarget::new(config, &ctx)
 }

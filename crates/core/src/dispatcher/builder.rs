@@ -24,6 +24,7 @@ use super::{DeliveryOptions, DeliveryOptionsError, Dispatcher, Inner, Route};
 use crate::config::{EntryError, EntryPlace, EntryProblem, NodeConfig, Section, TargetSpec};
 use crate::event::NodeId;
 use crate::filter::Filter;
+use crate::folder_check::FolderCheck;
 use crate::folder_lock::{FolderLock, FolderLockError};
 use crate::registry::TargetRegistration;
 use crate::target::{BuildContext, BuildError, Durability, Target};
@@ -199,6 +200,8 @@ pub struct DispatcherBuilder {
     stats_log_interval: Option<Duration>,
     /// See [`DispatcherBuilder::retry_unusable_targets`].
     retry_unusable: bool,
+    /// See [`DispatcherBuilder::folder_check`].
+    folder_check: Option<Arc<dyn FolderCheck>>,
 }
 
 impl std::fmt::Debug for DispatcherBuilder {
@@ -214,6 +217,7 @@ impl std::fmt::Debug for DispatcherBuilder {
             .field("worker_threads", &self.worker_threads)
             .field("drop_deadline", &self.drop_deadline)
             .field("retry_unusable_targets", &self.retry_unusable)
+            .field("folder_check", &self.folder_check)
             .finish_non_exhaustive()
     }
 }
@@ -316,6 +320,19 @@ impl DispatcherBuilder {
     fn locks_run_dir(&self) -> bool {
         self.lock_run_dir
             .unwrap_or(self.run_dir_given || self.persist_seq)
+    }
+
+    /// The check of the folder the run folder and the dead-letter folder live in, given
+    /// by its owner (the event server's data folder, for its witnesses' dispatcher).
+    /// What this dispatcher and its targets create again at run time when it was
+    /// removed under them (the sequence file's folder, dead-letter folder, a spool
+    /// folder, a receipts folder) is created only while it passes: a folder moved away
+    /// as a whole is not made again at its path, and the write is refused naming it
+    /// ([`crate::FolderGone`]) until it is back. Without it (the default) a node's run
+    /// folder removed under it is made again, as before.
+    pub fn folder_check(mut self, check: Arc<dyn FolderCheck>) -> Self {
+        self.folder_check = Some(check);
+        self
     }
 
     /// Keep sequence numbers increasing across restarts, in `<run_dir>/seq/<node>`.
@@ -469,6 +486,7 @@ impl DispatcherBuilder {
                         run_dir: self.run_dir.clone(),
                         dead_letter_dir: self.dead_letter_dir.clone(),
                         runtime: handle.clone(),
+                        folder_check: self.folder_check.clone(),
                     };
                     // Targets may spawn tasks while building.
                     let built = {
@@ -509,7 +527,8 @@ impl DispatcherBuilder {
             let wake = Arc::new(tokio::sync::Notify::new());
             let index = routes.len();
             let (handover, report) = Handover::new(rx.clone(), running.clone());
-            let dead_letter = DeadLetterFile::new(&self.dead_letter_dir, &name);
+            let dead_letter = DeadLetterFile::new(&self.dead_letter_dir, &name)
+                .with_folder_check(self.folder_check.clone());
             let dead_letter_file = dead_letter.path().to_owned();
             watched.push(Watched {
                 route: index,
@@ -576,11 +595,18 @@ impl DispatcherBuilder {
         // Nothing below fails but the reservation itself: no number is handed out before
         // it is durable.
         let seq = match seq_file {
-            Some(file) => file.reserve().map_err(seq_setup)?,
+            Some(file) => file
+                .reserve()
+                .map_err(seq_setup)?
+                .with_folder_check(self.folder_check.clone()),
             None => SeqAllocator::in_memory(),
         };
         // The run folder's lock is checked from now on (see `run_folder.rs`).
-        let run_lock = run_lock.map(|lock| Arc::new(RunFolder::new(&self.run_dir, lock)));
+        let run_lock = run_lock.map(|lock| {
+            Arc::new(
+                RunFolder::new(&self.run_dir, lock).with_folder_check(self.folder_check.clone()),
+            )
+        });
         let seq = Arc::new(match &run_lock {
             Some(run) => seq.with_run_folder(run.clone()),
             None => seq,
@@ -824,6 +850,7 @@ impl Dispatcher {
             drop_deadline: Duration::from_secs(30),
             stats_log_interval: None,
             retry_unusable: false,
+            folder_check: None,
         }
     }
 

@@ -9,18 +9,42 @@ use std::sync::Arc;
 
 use crate::dead_letter::{append_keeping, file_path, DeadLetterLine};
 use crate::event::{Event, Timestamp};
+use crate::folder_check::FolderCheck;
 
 /// The dead-letter file of one target.
 #[derive(Debug, Clone)]
 pub(crate) struct DeadLetterFile {
     path: PathBuf,
+    /// The check of the folder the dead-letter folder lives in (see
+    /// [`crate::folder_check`]): asked before each write, which creates the folder.
+    folder_check: Option<Arc<dyn FolderCheck>>,
 }
 
 impl DeadLetterFile {
     pub(crate) fn new(dir: &Path, target: &str) -> DeadLetterFile {
         DeadLetterFile {
             path: file_path(dir, target),
+            folder_check: None,
         }
+    }
+
+    /// Asks `check` before each write (see [`crate::folder_check`]).
+    pub(crate) fn with_folder_check(mut self, check: Option<Arc<dyn FolderCheck>>) -> Self {
+        self.folder_check = check;
+        self
+    }
+
+    /// [`append_keeping`], unless the folder check fails: then nothing is written
+    /// (the append would make the dead-letter folder, and a data folder moved away
+    /// with it, again at its path).
+    fn append(
+        path: &Path,
+        check: Option<&dyn FolderCheck>,
+        buf: &[u8],
+    ) -> Result<(), crate::jsonl::PartialAppend> {
+        crate::folder_check::ask(check)
+            .map_err(|error| crate::jsonl::PartialAppend { kept: 0, error })?;
+        append_keeping(path, buf)
     }
 
     pub(crate) fn path(&self) -> &Path {
@@ -37,7 +61,9 @@ impl DeadLetterFile {
     ) -> Result<(), NotWritten> {
         let (buf, ends) = encode(target, events)?;
         let path = self.path.clone();
-        match tokio::task::spawn_blocking(move || append_keeping(&path, &buf)).await {
+        let check = self.folder_check.clone();
+        match tokio::task::spawn_blocking(move || Self::append(&path, check.as_deref(), &buf)).await
+        {
             Ok(result) => result.map_err(|p| NotWritten::part(&ends, p)),
             Err(e) => Err(std::io::Error::other(format!(
                 "the dead-letter writer did not run: {e}"
@@ -54,7 +80,8 @@ impl DeadLetterFile {
         events: &[(&Arc<Event>, &str)],
     ) -> Result<(), NotWritten> {
         let (buf, ends) = encode(target, events)?;
-        append_keeping(&self.path, &buf).map_err(|p| NotWritten::part(&ends, p))
+        Self::append(&self.path, self.folder_check.as_deref(), &buf)
+            .map_err(|p| NotWritten::part(&ends, p))
     }
 }
 

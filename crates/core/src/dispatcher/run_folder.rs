@@ -37,9 +37,10 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use crate::folder_check::FolderCheck;
 use crate::folder_lock::{FolderLock, FolderLockError};
 
 use super::seq::SeqAllocator;
@@ -55,6 +56,9 @@ pub(crate) struct RunFolder {
     /// Whether the last check found the lock in place and the folder taken back (one
     /// atomic load per emit).
     held: AtomicBool,
+    /// The check of the folder the run folder lives in (see [`crate::folder_check`]):
+    /// a run folder gone with it is not made again.
+    folder_check: Option<Arc<dyn FolderCheck>>,
 }
 
 #[derive(Debug)]
@@ -66,6 +70,9 @@ struct Held {
     take_back_due: Option<bool>,
     /// Who holds the folder, while another process does (logged once per holder).
     taken_by: Option<String>,
+    /// The folder holding the run folder was found gone and it was said (once, until
+    /// the run folder is taken back).
+    parent_gone_said: bool,
 }
 
 /// Why nothing of this node may be numbered or written in its run folder now.
@@ -91,9 +98,17 @@ impl RunFolder {
                 lock: Some(lock),
                 take_back_due: None,
                 taken_by: None,
+                parent_gone_said: false,
             }),
             held: AtomicBool::new(true),
+            folder_check: None,
         }
+    }
+
+    /// Asks `check` before the folder is made again (see [`crate::folder_check`]).
+    pub(crate) fn with_folder_check(mut self, check: Option<Arc<dyn FolderCheck>>) -> Self {
+        self.folder_check = check;
+        self
     }
 
     /// Whether the last check found the lock in place (the emit's check).
@@ -121,6 +136,19 @@ impl RunFolder {
         self.held.store(false, Ordering::Release);
         if !lock.is_in_place() {
             let folder_was_gone = !self.dir.is_dir();
+            if folder_was_gone {
+                if let Err(e) = crate::folder_check::ask(self.folder_check.as_deref()) {
+                    // Checked every `CHECK_EVERY`: said once.
+                    if !std::mem::replace(&mut st.parent_gone_said, true) {
+                        tracing::error!(run_dir = %self.dir.display(), error = %e, "the run folder is gone and is not made again: events are refused until the folder holding it is back");
+                    }
+                    return Err(RunFolderError::NotTakenBack {
+                        run_dir: self.dir.clone(),
+                        source: e,
+                    });
+                }
+            }
+            st.parent_gone_said = false;
             let new = match FolderLock::acquire(&self.dir) {
                 Ok(new) => new,
                 Err(FolderLockError::Held { holder, .. }) => {

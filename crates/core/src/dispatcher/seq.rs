@@ -48,6 +48,7 @@ use std::sync::{Arc, Mutex};
 
 use super::run_folder::{RunFolder, RunFolderError};
 use crate::event::SeqRange;
+use crate::folder_check::FolderCheck;
 
 const BLOCK: u64 = 1 << 20;
 
@@ -112,11 +113,17 @@ struct Store {
     /// Another text in the file means another process wrote it (see
     /// [`SeqAllocator::take_back`]).
     written: String,
+    /// The check of the folder the run folder lives in (see [`crate::folder_check`]),
+    /// asked before each write: [`write_atomically`] makes the file's folder again
+    /// when it is gone, which must not bring back a data folder moved away.
+    folder_check: Option<Arc<dyn FolderCheck>>,
 }
 
 impl Store {
-    /// Replaces the file with `text` (see [`write_atomically`]).
+    /// Replaces the file with `text` (see [`write_atomically`]), unless the folder
+    /// check fails ([`crate::FolderGone`], as the I/O error's source).
     fn write(&mut self, text: String) -> std::io::Result<()> {
+        crate::folder_check::ask(self.folder_check.as_deref())?;
         self.written = write_atomically(&self.path, &text)?;
         Ok(())
     }
@@ -136,6 +143,15 @@ impl SeqAllocator {
             stopped: AtomicBool::new(false),
             run: None,
         }
+    }
+
+    /// Asks `check` before each write of the sequence file (see
+    /// [`crate::folder_check`]).
+    pub(crate) fn with_folder_check(self, check: Option<Arc<dyn FolderCheck>>) -> SeqAllocator {
+        if let Some(store) = &self.store {
+            store.lock().unwrap_or_else(|e| e.into_inner()).folder_check = check;
+        }
+        self
     }
 
     /// Checks that `run`'s lock is still the folder's before numbers are handed out.
@@ -502,6 +518,7 @@ impl SeqFile {
         let mut store = Store {
             path,
             written: String::new(),
+            folder_check: None,
         };
         if let Err(source) = store.write(reservation(reserved, start, abandoned)) {
             return Err(SeqSetupError::File {
@@ -679,7 +696,8 @@ fn overwrite_in_place(path: &Path, text: &str) -> std::io::Result<String> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// [`crate::durable::replace_file`], creating the folder again if it was removed.
+/// [`crate::durable::replace_file`], creating the folder again if it was removed (the
+/// caller asked the folder check first: see [`Store::write`]).
 fn replace_or_create_folder(path: &Path, text: &str) -> std::io::Result<()> {
     let replace =
         || crate::durable::replace_file(path, &crate::durable::tmp_beside(path), text.as_bytes());
@@ -719,6 +737,57 @@ mod tests {
             .reserve()
             .unwrap()
             .with_run_folder(Arc::new(RunFolder::new(run, lock)))
+    }
+
+    /// The check of a folder by whether it is at its path (a test's stand-in for the
+    /// server's data folder check).
+    #[derive(Debug)]
+    struct AtItsPath(PathBuf);
+
+    impl FolderCheck for AtItsPath {
+        fn check(&self) -> Result<(), crate::FolderGone> {
+            if self.0.is_dir() {
+                return Ok(());
+            }
+            Err(crate::FolderGone {
+                folder: self.0.clone(),
+                found: "gone".into(),
+            })
+        }
+    }
+
+    /// The folder holding the run folder moved away as a whole: the run folder (and
+    /// with it that folder) is not made again at its path, by the run folder's check
+    /// nor by the sequence file's writes; both go on once it is back.
+    #[test]
+    fn a_run_folder_gone_with_the_folder_holding_it_is_not_made_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        let run = data.join("run");
+        let lock = FolderLock::acquire(&run).unwrap();
+        let check: Arc<dyn FolderCheck> = Arc::new(AtItsPath(data.clone()));
+        let a = SeqFile::read(&run.join("seq"), "n1")
+            .unwrap()
+            .reserve()
+            .unwrap()
+            .with_folder_check(Some(check.clone()))
+            .with_run_folder(Arc::new(
+                RunFolder::new(&run, lock).with_folder_check(Some(check)),
+            ));
+        assert_eq!(a.next().ok(), Some(1));
+        let moved = tmp.path().join("data.moved");
+        fs::rename(&data, &moved).unwrap();
+        fs::remove_file(moved.join("run/auditrail.lock")).unwrap();
+        assert!(matches!(
+            a.check_run_folder(),
+            Err(SeqError::RunFolder(RunFolderError::NotTakenBack { .. }))
+        ));
+        a.persist_exact();
+        assert!(!data.exists(), "made again at its path");
+        fs::rename(&moved, &data).unwrap();
+        a.check_run_folder().unwrap();
+        a.persist_exact();
+        assert_eq!(fs::read_to_string(run.join("seq/n1")).unwrap(), "next 2\n");
     }
 
     #[test]

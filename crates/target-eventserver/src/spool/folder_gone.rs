@@ -24,9 +24,18 @@
 //! deleted, and none of the spool's files is written (`ack`, `lengths`, `newest`,
 //! `lost.jsonl`, set-aside damage; every such write goes through
 //! `Spool::in_held_folder`): the paths may be another process's files.
+//!
+//! A spool given a folder check ([`Spool::open_checked`]: an event server's witness,
+//! whose spool is under the server's data folder) asks it before step 1: when the
+//! folder holding the spool folder was moved away as a whole, nothing is created or
+//! locked at the path ([`SpoolError::FolderGone`], said once at ERROR), since making
+//! the spool folder again would bring that folder back at its path, the state split
+//! across the two. The records are not taken (the caller retries them); once the folder
+//! is moved back, its lock file is the one held again and the spool goes on as before.
 
 use std::io;
 use std::path::Path;
+use std::sync::atomic::Ordering;
 
 use auditrail_core::{FolderLock, FolderLockError};
 
@@ -81,9 +90,34 @@ impl Spool {
     pub(super) fn retake_folder(&self, st: &mut State) -> Result<(), SpoolError> {
         let mut held = self.folder_lock.lock().unwrap_or_else(|p| p.into_inner());
         if held.is_in_place() {
+            if self.folder_gone_said.swap(false, Ordering::Relaxed) {
+                tracing::info!(folder = %self.dir().display(), "the spool folder is back at its path (the data folder holding it was moved back): the spool takes events again");
+            }
             return Ok(());
         }
         let dir = self.dir();
+        // The folder holding the spool folder moved away as a whole: nothing is made or
+        // locked at the path (it would bring that folder back, see
+        // `auditrail_core::folder_check`). Asked before the lock: a folder put at the
+        // data folder's path is not this spool's either.
+        if let Some(check) = &self.folder_check {
+            if let Err(source) = check.check() {
+                if !self.folder_gone_said.swap(true, Ordering::Relaxed) {
+                    tracing::error!(
+                        folder = %dir.display(),
+                        error = %source,
+                        "the spool folder is gone with the data folder holding it: it is not \
+                         created again, and the spool takes no event until the data folder is \
+                         back at its path (what it held moved with it)"
+                    );
+                }
+                return Err(SpoolError::FolderGone {
+                    dir: dir.to_owned(),
+                    source,
+                });
+            }
+        }
+        self.folder_gone_said.store(false, Ordering::Relaxed);
         let folder_was_gone = matches!(
             std::fs::symlink_metadata(dir),
             Err(e) if e.kind() == io::ErrorKind::NotFound

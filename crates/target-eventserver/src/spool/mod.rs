@@ -167,6 +167,19 @@ pub enum SpoolError {
         /// Who holds it, as its lock file says (`pid N (program)`).
         holder: String,
     },
+    /// The spool folder went with the folder holding it (an event server's data folder
+    /// moved away while it runs), whose owner's check ([`auditrail_core::FolderCheck`],
+    /// [`Spool::open_checked`]) fails: the spool folder is not made again, which
+    /// would bring the moved folder back at its path. The records are not taken (the
+    /// caller retries them); the spool goes on once the folder is back.
+    #[error("spool folder {} is not made again: {source}", dir.display())]
+    FolderGone {
+        /// The spool folder.
+        dir: PathBuf,
+        /// What the check found.
+        #[source]
+        source: auditrail_core::FolderGone,
+    },
     /// Records were written (and fsynced, per policy) to the head segment, and then its
     /// file was found no longer the spool's file at its path: removed, moved aside,
     /// replaced or cut by another program while they were written. Written again into
@@ -286,6 +299,11 @@ pub struct Spool {
     /// The folder's lock, held while the spool is open (taken again when the folder
     /// was removed under it: see `folder_gone.rs`).
     folder_lock: Mutex<FolderLock>,
+    /// The check of the folder holding the spool folder, asked before the folder is
+    /// taken back (see `folder_gone.rs`); `None` on a node.
+    folder_check: Option<Arc<dyn auditrail_core::FolderCheck>>,
+    /// The check failed and it was said (once, until the folder is taken back).
+    folder_gone_said: std::sync::atomic::AtomicBool,
 }
 
 fn segment_path(dir: &Path, id: u64) -> PathBuf {
@@ -301,6 +319,31 @@ impl Spool {
     /// records, acknowledge past them and delete segment files the other still
     /// appends to, losing what it appends afterwards.
     pub fn open(opts: SpoolOptions, metrics: Arc<Metrics>) -> Result<Spool, SpoolError> {
+        Spool::open_checked(opts, metrics, None)
+    }
+
+    /// [`Self::open`], in a folder held by a folder whose owner gave `check`
+    /// ([`auditrail_core::BuildContext::folder_check`]): asked before the spool folder
+    /// is created, now or when it was removed under the spool (see `folder_gone.rs`),
+    /// so that a folder moved away as a whole (an event server's data folder) is not
+    /// made again at its path ([`SpoolError::FolderGone`]).
+    pub fn open_checked(
+        opts: SpoolOptions,
+        metrics: Arc<Metrics>,
+        check: Option<Arc<dyn auditrail_core::FolderCheck>>,
+    ) -> Result<Spool, SpoolError> {
+        if let Some(c) = &check {
+            c.check().map_err(|source| SpoolError::FolderGone {
+                dir: opts.dir.clone(),
+                source,
+            })?;
+        }
+        let mut spool = Spool::open_unchecked(opts, metrics)?;
+        spool.folder_check = check;
+        Ok(spool)
+    }
+
+    fn open_unchecked(opts: SpoolOptions, metrics: Arc<Metrics>) -> Result<Spool, SpoolError> {
         let dir = opts.dir.clone();
         // Before anything in the folder is read or repaired.
         let lock = FolderLock::acquire(&dir).map_err(|e| folder_gone::lock_error(&dir, e))?;
@@ -458,6 +501,8 @@ impl Spool {
             state: Mutex::new(state),
             metrics,
             folder_lock: Mutex::new(lock),
+            folder_check: None,
+            folder_gone_said: std::sync::atomic::AtomicBool::new(false),
         };
         if let Some((missing, ack)) = missing {
             spool.report_missing(missing, ack);

@@ -244,6 +244,7 @@ pub(crate) fn ctx(dir: &std::path::Path, name: &str) -> auditrail_core::BuildCon
         run_dir: dir.join("run"),
         dead_letter_dir: dir.join("run").join("deadletter"),
         runtime: tokio::runtime::Handle::current(),
+        folder_check: None,
     }
 }
 
