@@ -526,12 +526,7 @@ impl Worker {
                         self.handover.handover.hold_flush(reply);
                     }
                     Some(Waited::Item(Some(Item::Event(q)))) => {
-                        // Sized for what is queued now (a lock of the queue, once),
-                        // not grown by doubling as it is taken.
-                        let mut more = Vec::with_capacity(
-                            (self.rx.len() + 1).min(self.options.batch_max_events),
-                        );
-                        more.push(q);
+                        let mut more = vec![q];
                         while more.len() < self.options.batch_max_events {
                             match self.rx.try_recv() {
                                 Ok(Item::Event(q)) => more.push(q),
