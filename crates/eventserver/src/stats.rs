@@ -55,7 +55,11 @@ impl TopicTally {
         events: impl IntoIterator<Item = &'a Event>,
         is_new: &[bool],
     ) -> TopicTally {
-        let mut tally = TopicTally::default();
+        // At most one entry per event: sized once, not grown by doubling.
+        let mut tally = TopicTally {
+            topics: Vec::new(),
+            new: Vec::with_capacity(is_new.len()),
+        };
         let mut index = BTreeMap::<&'a str, u32>::new();
         let mut last: Option<(&'a str, u32)> = None;
         for (e, &new) in events.into_iter().zip(is_new) {

@@ -741,8 +741,9 @@ impl Writer {
         committed: &mut Committed,
         stage: Option<&mut Staging>,
     ) -> Result<(), Failure> {
-        // Each link of this chunk, with its record's plan and end in that plan's file.
-        let mut links = Vec::new();
+        // Each link of this chunk, with its record's plan and end in that plan's file
+        // (one per event: sized once, not grown by doubling).
+        let mut links = Vec::with_capacity(events.len());
         // The number of this chunk's first record (`plan` numbers them from here).
         let first_record = self.next_record;
         let plans = self.plan(events, now, &mut links)?;

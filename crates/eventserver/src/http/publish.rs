@@ -53,15 +53,18 @@ impl Publication {
         } else {
             RECENT_CAPACITY
         };
-        let mut kept: Vec<(Range<usize>, &Event)> = ranges
-            .into_iter()
-            .zip(events.iter().map(Routed::event))
-            .zip(is_new)
-            .rev()
-            .filter(|(_, &n)| n)
-            .take(live)
-            .map(|(r, _)| r)
-            .collect();
+        // Sized once (a filtered `collect` grows by doubling, copying as it goes).
+        let mut kept: Vec<(Range<usize>, &Event)> = Vec::with_capacity(new.min(live));
+        kept.extend(
+            ranges
+                .into_iter()
+                .zip(events.iter().map(Routed::event))
+                .zip(is_new)
+                .rev()
+                .filter(|(_, &n)| n)
+                .take(live)
+                .map(|(r, _)| r),
+        );
         kept.reverse();
         let tail = recent::copy_out(body, &kept, received);
         Publication {
