@@ -98,6 +98,7 @@ pub use event::{
     topics, Event, EventDraft, EventError, EventId, FieldValue, KafkaOrigin, Message, NodeId,
     NonFinite, Received, RoutingKey, SeqRange, Timestamp, Topic, MESSAGE_MAX_DEPTH,
 };
+pub use event::write_provenance;
 pub use filter::{Filter, Selection};
 pub use folder_lock::{FolderLock, FolderLockError};
 pub use lookalike::Lookalike;
