@@ -30,8 +30,8 @@ fn send_to(destination: Option<&str>) -> (Option<i32>, serde_json::Value, String
     let node = common::Node::with_eventserver_target("node-durable", &server.url, "");
     let out = node.send_login("20");
     let (stdout, stderr) = common::text(&out);
-    let summary: serde_json::Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    let summary: serde_json::Value =
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
     assert_eq!(server.stored().len(), 1, "{stdout}\n{stderr}");
     (out.status.code(), summary, stderr)
 }

@@ -66,7 +66,11 @@ fn a_file_destination_line_carries_the_address_receive_time_and_key_id() {
     let records = auditrail_testkit::store::records(&dir.path().join("data/store"));
     assert_eq!(records.len(), 1, "{records:?}");
     for field in ["origAddress", "serverTimestamp", "keyId"] {
-        assert_eq!(line[field], records[0][field], "{field}: {line} / {}", records[0]);
+        assert_eq!(
+            line[field], records[0][field],
+            "{field}: {line} / {}",
+            records[0]
+        );
     }
     assert!(line["serverTimestamp"].is_string(), "{line}");
 
@@ -74,10 +78,7 @@ fn a_file_destination_line_carries_the_address_receive_time_and_key_id() {
     let event = auditrail::target_file::read::parse_line(lines[0].as_bytes()).unwrap();
     let received = event.received.as_deref().expect("no provenance read back");
     assert_eq!(received.key_id.as_deref(), Some("k1"));
-    assert_eq!(
-        received.orig_address,
-        Some("127.0.0.1".parse().unwrap())
-    );
+    assert_eq!(received.orig_address, Some("127.0.0.1".parse().unwrap()));
     assert_eq!(
         received.server_timestamp.to_string(),
         line["serverTimestamp"].as_str().unwrap()

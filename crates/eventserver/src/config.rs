@@ -1346,7 +1346,9 @@ impl ServerConfig {
     /// target type and what its `Ok` means should the machine lose power, the answer
     /// the running server gives (`durable` in its answers, its WARN at start):
     /// what `auditrail targets --server-config` lists.
-    pub fn destination_durability(&self) -> Vec<(String, &'static str, auditrail_core::Durability)> {
+    pub fn destination_durability(
+        &self,
+    ) -> Vec<(String, &'static str, auditrail_core::Durability)> {
         self.store_specs()
             .iter()
             .map(|s| (s.name().to_owned(), s.type_name(), s.durability()))

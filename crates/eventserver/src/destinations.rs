@@ -785,8 +785,11 @@ impl Destinations {
         new: impl IntoIterator<Item = &'a Routed>,
         stored: impl IntoIterator<Item = (ReceiptKey, &'a auditrail_core::RouteSet)>,
     ) -> bool {
-        let durable_on_ok =
-            |index: usize| dispatcher.route_durability(index).is_some_and(Durability::is_durable);
+        let durable_on_ok = |index: usize| {
+            dispatcher
+                .route_durability(index)
+                .is_some_and(Durability::is_durable)
+        };
         // The usual server: every destination durable on `Ok`, nothing to look up (and
         // nothing to allocate per batch).
         if (0..self.list.len()).all(durable_on_ok) {

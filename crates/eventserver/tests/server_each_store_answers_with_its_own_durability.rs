@@ -18,22 +18,15 @@ async fn a_durable_store_answers_durable_and_a_flushing_one_does_not() {
          flush = { every_bytes = 1048576, every_seconds = 1 }\n",
     )
     .await;
-    let (status, _, body) = post(
-        &s,
-        ndjson(&[event_with("n1", 1, "generic", None)]),
-        None,
-    )
-    .await;
+    let (status, _, body) = post(&s, ndjson(&[event_with("n1", 1, "generic", None)]), None).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["durable"], true, "only the durable store took it: {body}");
+    assert_eq!(
+        body["durable"], true,
+        "only the durable store took it: {body}"
+    );
     assert!(body.get("note").is_none(), "{body}");
 
-    let (status, _, body) = post(
-        &s,
-        ndjson(&[event_with("n1", 2, "authfail", None)]),
-        None,
-    )
-    .await;
+    let (status, _, body) = post(&s, ndjson(&[event_with("n1", 2, "authfail", None)]), None).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["durable"], false, "the flushing store took it: {body}");
     assert!(

@@ -653,8 +653,7 @@ pub fn parse_line(line: &[u8]) -> Result<Event, LineError> {
     let mut event = Event::from_json(&event).map_err(LineError::Event)?;
     if !provenance.is_empty() {
         provenance.push('}');
-        let p: Provenance =
-            serde_json::from_str(&provenance).map_err(LineError::Provenance)?;
+        let p: Provenance = serde_json::from_str(&provenance).map_err(LineError::Provenance)?;
         event.received = Some(std::sync::Arc::new(p.into()));
     }
     Ok(event)
@@ -763,6 +762,57 @@ mod tests {
         format!(
             "{{\"severity\":\"INFO\",\"logger\":\"audit.generic\",\"id\":\"01936f6e-1b2c-7d3e-8f40-{seq:012x}\",\"timestamp\":\"2026-11-25T16:55:49.123Z\",\"topic\":\"generic\",\"node\":\"n\",\"seq\":{seq},\"message\":{{\"msgType\":\"login\"}}}}\n"
         )
+    }
+
+    /// A server's `file` destination line: its provenance members become the event's
+    /// `Received`, as the line writer wrote them; members of another form are refused
+    /// naming them, never taken as event fields nor dropped.
+    #[test]
+    fn provenance_members_are_read_back_and_checked() {
+        let line = event_line(1);
+        let with = |tail: &str| format!("{},{tail}}}", line.trim_end().trim_end_matches('}'));
+        let event = parse_line(
+            with(r#""origAddress":"10.0.0.7","serverTimestamp":"2026-11-25T16:55:49.431Z","keyId":"k1","source":{"kafka":{"topic":"t","partition":3,"offset":81}}"#)
+                .as_bytes(),
+        )
+        .unwrap();
+        let r = event.received.as_deref().unwrap();
+        assert_eq!(r.orig_address, Some("10.0.0.7".parse().unwrap()));
+        assert_eq!(r.key_id.as_deref(), Some("k1"));
+        assert_eq!(r.server_timestamp.to_string(), "2026-11-25T16:55:49.431Z");
+        assert_eq!(
+            r.kafka.as_ref().map(|k| (k.partition, k.offset)),
+            Some((3, 81))
+        );
+        // Written back, the line is the same.
+        let mut out = Vec::new();
+        crate::line::encode_line(
+            &crate::line::LoggerName {
+                prefix: "audit".into(),
+                suffix: String::new(),
+                append_topic: true,
+            },
+            &event,
+            &mut out,
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            with(
+                r#""origAddress":"10.0.0.7","serverTimestamp":"2026-11-25T16:55:49.431Z","keyId":"k1","source":{"kafka":{"topic":"t","partition":3,"offset":81}}"#
+            ) + "\n"
+        );
+        for bad in [
+            r#""origAddress":"nowhere","serverTimestamp":"2026-11-25T16:55:49.431Z","keyId":null"#,
+            r#""origAddress":null,"keyId":"k1""#,
+            r#""origAddress":null,"serverTimestamp":"2026-11-25T16:55:49.431Z","keyId":7"#,
+        ] {
+            let e = parse_line(with(bad).as_bytes()).unwrap_err();
+            assert!(matches!(e, LineError::Provenance(_)), "{bad}: {e}");
+        }
+        assert!(parse_line(line.trim_end().as_bytes())
+            .unwrap()
+            .received
+            .is_none());
     }
 
     #[cfg(unix)]
