@@ -770,7 +770,7 @@ mod tests {
     #[test]
     fn provenance_members_are_read_back_and_checked() {
         let line = event_line(1);
-        let with = |tail: &str| format!("{},{tail}}}", line.trim_end().trim_end_matches('}'));
+        let with = |tail: &str| format!("{},{tail}}}", line.trim_end().strip_suffix('}').unwrap());
         let event = parse_line(
             with(r#""origAddress":"10.0.0.7","serverTimestamp":"2026-11-25T16:55:49.431Z","keyId":"k1","source":{"kafka":{"topic":"t","partition":3,"offset":81}}"#)
                 .as_bytes(),
