@@ -35,7 +35,7 @@ fn one_event_from_flags_reaches_the_file_target() {
     let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(
         summary,
-        serde_json::json!({"sent": 1, "acknowledged": 1, "failed": 0, "spooled": 0, "deadLettered": 0, "lost": 0, "lostSpoolSegments": 0, "badLines": 0})
+        serde_json::json!({"sent": 1, "acknowledged": 1, "failed": 0, "spooled": 0, "deadLettered": 0, "lost": 0, "lostSpoolSegments": 0, "notDurable": 0, "badLines": 0})
     );
     let lines = node.audit_lines();
     assert_eq!(lines.len(), 1);

@@ -95,6 +95,7 @@ pub use dispatcher::{
     DEFAULT_BATCH_MAX_EVENTS,
 };
 pub use error_report::{add_cause, path_and_error, without_path, ErrorReport};
+pub use event::write_provenance;
 pub use event::{
     topics, Event, EventDraft, EventError, EventId, FieldValue, KafkaOrigin, Message, NodeId,
     NonFinite, Received, RoutingKey, SeqRange, Timestamp, Topic, MESSAGE_MAX_DEPTH,

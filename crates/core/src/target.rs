@@ -242,6 +242,10 @@ impl std::fmt::Debug for dyn Forwarding {
 pub struct ForwardingStats {
     /// Events taken and not yet confirmed by the final destination.
     pub pending_events: u64,
+    /// Events the final destination confirmed without having them on its stable
+    /// storage yet (among `forwarded`; an event server's answer `durable: false`): a
+    /// power loss there may lose them, and the target no longer holds them.
+    pub not_durable: u64,
     /// Bytes the target's store takes on disk.
     pub pending_bytes: u64,
     /// Events the final destination confirmed.

@@ -1342,6 +1342,21 @@ impl ServerConfig {
             .collect()
     }
 
+    /// Each destination (or the default store), in config order: its name, its
+    /// target type and what its `Ok` means should the machine lose power, the answer
+    /// the running server gives (`durable` in its answers, its WARN at start):
+    /// what `auditrail targets --server-config` lists.
+    pub fn destination_durability(
+        &self,
+    ) -> Vec<(String, &'static str, auditrail_core::Durability)> {
+        self.store_specs()
+            .iter()
+            .map(|s| (s.name().to_owned(), s.type_name(), s.durability()))
+            .collect()
+    }
+
+    /// Every destination (or the default store) as the server opens them, in config
+    /// order.
     fn store_specs(&self) -> Vec<crate::destinations::DestinationSpec> {
         match &self.destinations {
             Destinations::DefaultStore => {

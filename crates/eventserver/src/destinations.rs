@@ -86,6 +86,26 @@ impl DestinationSpec {
         &self.name
     }
 
+    /// Its target type's name (`store`, `file`, ...).
+    pub(crate) fn type_name(&self) -> &'static str {
+        match &self.kind {
+            SpecKind::Store(_) => auditrail_store::TYPE_NAME,
+            SpecKind::Registered(spec) => spec.registration.name,
+        }
+    }
+
+    /// What its `Ok` means should the machine lose power: its config's
+    /// [`TargetConfig::durability`], asked of the typed config (a store's flush policy,
+    /// a `file` destination's `fsync`, ...). The one answer: the server hands it to
+    /// the dispatcher with the store it opened ([`Destinations::open`]), and
+    /// `auditrail targets --server-config` lists it.
+    pub(crate) fn durability(&self) -> Durability {
+        match &self.kind {
+            SpecKind::Store(config) => config.durability(),
+            SpecKind::Registered(spec) => spec.durability(),
+        }
+    }
+
     /// The largest batch its dispatcher worker hands it.
     #[cfg(test)]
     pub(crate) fn batch_max_events(&self) -> usize {
@@ -296,11 +316,6 @@ pub(crate) struct Destination {
     pub(crate) name: String,
     /// Its target type (`store`, `kafka`, ...), for the log.
     type_name: &'static str,
-    /// Whether its `Ok` means on stable storage: a store's flush policy, or what
-    /// another target type's config says ([`TargetSpec::durability`]; a type that does
-    /// not say is taken as not durable). A store with a flush policy is asked per
-    /// record too ([`Destinations::durable`]).
-    pub(crate) durability: Durability,
     /// Which events it takes (the dispatcher has its own copy): a rebuild of
     /// de-duplication asks which destinations must hold an event.
     filter: Filter,
@@ -417,6 +432,7 @@ impl Destinations {
         let mut opened = 0;
         let mut first_refusal = None;
         for spec in specs {
+            let durability = spec.durability();
             let DestinationSpec {
                 name,
                 filter,
@@ -487,7 +503,6 @@ impl Destinations {
                     list.push(Destination {
                         name: name.clone(),
                         type_name: auditrail_store::TYPE_NAME,
-                        durability: config.durability(),
                         filter: filter.clone(),
                         store: Some(StoreDestination {
                             path,
@@ -505,19 +520,24 @@ impl Destinations {
                             retention,
                         }),
                     });
-                    builder = builder.target(
+                    // Handed over built, with its config's word on what its `Ok`
+                    // means: the dispatcher's `route_durability` is then the one
+                    // answer, for the answers' `durable`, the WARNs and acked emits.
+                    builder = builder.built_target(
                         name,
                         auditrail_store::TYPE_NAME,
                         filter,
                         delivery,
                         Box::new(target),
+                        durability,
                     );
                 }
                 SpecKind::Registered(spec) => {
+                    // The dispatcher asks the same config (`route_durability`).
+                    debug_assert_eq!(durability, spec.durability());
                     list.push(Destination {
                         name: name.clone(),
                         type_name: spec.registration.name,
-                        durability: spec.durability(),
                         filter: filter.clone(),
                         store: None,
                     });
@@ -542,7 +562,6 @@ impl Destinations {
             list,
             rechecking: Mutex::new(()),
         };
-        destinations.warn_not_durable(None);
         Ok((destinations, builder))
     }
 
@@ -552,10 +571,15 @@ impl Destinations {
     /// reload (`when` names it), whatever the destination's type: every batch it takes
     /// is answered `durable: false`, and the operator may not expect that. Stores with a
     /// flush policy used to be left out, while every other such destination was named.
-    pub(crate) fn warn_not_durable(&self, when: Option<&str>) {
+    /// What each `Ok` means is the dispatcher's word (`dispatcher`, built from these
+    /// destinations: [`Dispatcher::route_durability`]), the one every answer reads.
+    pub(crate) fn warn_not_durable(&self, dispatcher: &Dispatcher, when: Option<&str>) {
         let when = when.map(|w| format!("{w}: ")).unwrap_or_default();
-        for d in &self.list {
-            if let Some(why) = d.durability.why_not() {
+        for (index, d) in self.list.iter().enumerate() {
+            if let Some(why) = dispatcher
+                .route_durability(index)
+                .and_then(Durability::why_not)
+            {
                 tracing::warn!(destination = %d.name, r#type = d.type_name,
                     "{when}destination is not durable: {why}; batches it takes are answered 200 with `durable: false` (a power loss of this machine may lose them)");
             }
@@ -752,15 +776,23 @@ impl Destinations {
     /// ([`StoreHandle::on_stable_storage`]: a store with a flush policy may not have
     /// yet) and every other destination taking it is durable. A retry of a batch
     /// answered `durable: false` is answered so too while its records wait for their
-    /// fsync: a duplicate's answer vouches for the stored original.
+    /// fsync: a duplicate's answer vouches for the stored original. Whether a
+    /// destination's `Ok` means on disk is `dispatcher`'s word
+    /// ([`Dispatcher::route_durability`]: its config's, a store's too).
     pub(crate) fn durable<'a>(
         &self,
+        dispatcher: &Dispatcher,
         new: impl IntoIterator<Item = &'a Routed>,
         stored: impl IntoIterator<Item = (ReceiptKey, &'a auditrail_core::RouteSet)>,
     ) -> bool {
+        let durable_on_ok = |index: usize| {
+            dispatcher
+                .route_durability(index)
+                .is_some_and(Durability::is_durable)
+        };
         // The usual server: every destination durable on `Ok`, nothing to look up (and
         // nothing to allocate per batch).
-        if self.list.iter().all(|d| d.durability.is_durable()) {
+        if (0..self.list.len()).all(durable_on_ok) {
             return true;
         }
         let mut taking = vec![false; self.list.len()];
@@ -781,12 +813,13 @@ impl Destinations {
         }
         self.list
             .iter()
+            .enumerate()
             .zip(taking.into_iter().zip(holding))
-            .all(|(d, (takes, holds))| {
+            .all(|((index, d), (takes, holds))| {
                 if !takes && holds.is_empty() {
                     return true;
                 }
-                if d.durability.is_durable() {
+                if durable_on_ok(index) {
                     return true;
                 }
                 // Not durable on `Ok`: a new event is not on disk yet; a stored one

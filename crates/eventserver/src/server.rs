@@ -368,6 +368,7 @@ async fn start_inner(
     };
     let dispatcher = builder.build()?;
     debug_assert!(destinations.matches(&dispatcher));
+    destinations.warn_not_durable(&dispatcher, None);
     // Each store's signed high-water mark lives in the data dir, outside the stores.
     let marks = Arc::new(HighWaterMarks::in_data_dir(&config.data_dir));
     // Each store's checks at start, made once, before its records are read: a store

@@ -14,7 +14,6 @@
 //! a stored line every reader uses.
 
 use std::borrow::Cow;
-use std::io::Write;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -71,36 +70,10 @@ impl BodyWriter {
 }
 
 /// The body after `clientEvent`: `,"origAddress":…,"serverTimestamp":…,"keyId":…` and
-/// the Kafka origin if any.
+/// the Kafka origin if any (core's one writer of them, which the server's `file`
+/// destination lines share).
 fn write_tail(received: Option<&Received>, now: Timestamp, out: &mut Vec<u8>) {
-    out.extend_from_slice(b",\"origAddress\":");
-    match received.and_then(|r| r.orig_address) {
-        // An IP address's text form needs no JSON escaping.
-        Some(ip) => {
-            let _ = write!(out, "\"{ip}\"");
-        }
-        None => out.extend_from_slice(b"null"),
-    }
-    out.extend_from_slice(b",\"serverTimestamp\":\"");
-    let ts = received.map_or(now, |r| r.server_timestamp);
-    // Writing into a Vec cannot fail.
-    let _ = write!(out, "{ts}");
-    out.extend_from_slice(b"\",\"keyId\":");
-    match received.and_then(|r| r.key_id.as_deref()) {
-        Some(k) => {
-            let _ = serde_json::to_writer(&mut *out, k);
-        }
-        None => out.extend_from_slice(b"null"),
-    }
-    if let Some(k) = received.and_then(|r| r.kafka.as_ref()) {
-        out.extend_from_slice(b",\"source\":{\"kafka\":{\"topic\":");
-        let _ = serde_json::to_writer(&mut *out, &k.topic);
-        let _ = write!(
-            out,
-            ",\"partition\":{},\"offset\":{}}}}}",
-            k.partition, k.offset
-        );
-    }
+    auditrail_core::write_provenance(received, now, out);
 }
 
 /// One stored record, parsed from its line (borrowing from it).

@@ -281,7 +281,7 @@ async fn post(
                     "the event server answers again: delivery resumes"
                 );
             }
-            if a.durable == Some(false) && metrics.note_not_durable() {
+            if a.durable == Some(false) && metrics.note_not_durable(payloads.len() as u64) {
                 tracing::warn!(
                     "the event server answered durable = false (it runs a flush policy): \
                      events it acknowledged can be lost if it crashes before its next flush"

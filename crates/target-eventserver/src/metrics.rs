@@ -28,6 +28,7 @@ pub struct Metrics {
     lost_segments: AtomicU64,
     lost_records: AtomicU64,
     lost_bytes: AtomicU64,
+    not_durable: AtomicU64,
     not_durable_seen: std::sync::atomic::AtomicBool,
     /// The last answer was a success that is not the event server's (logged once per
     /// streak).
@@ -75,6 +76,10 @@ pub struct MetricsSnapshot {
     pub lost_records: u64,
     /// Bytes of those records, likewise.
     pub lost_bytes: u64,
+    /// Events the server acknowledged with `durable: false` (among `sent_events`): on
+    /// its side in a page cache only when it answered (a destination with a flush
+    /// policy or without fsync), so a power loss of the server may lose them.
+    pub not_durable: u64,
 }
 
 impl Metrics {
@@ -94,8 +99,10 @@ impl Metrics {
         self.accepted.fetch_add(accepted, Relaxed);
         self.duplicates.fetch_add(duplicates, Relaxed);
     }
-    /// True the first time only (to warn once).
-    pub(crate) fn note_not_durable(&self) -> bool {
+    /// `events` acknowledged with `durable: false`; true the first time only (to
+    /// warn once).
+    pub(crate) fn note_not_durable(&self, events: u64) -> bool {
+        self.not_durable.fetch_add(events, Relaxed);
         !self.not_durable_seen.swap(true, Relaxed)
     }
     /// A success answer that is not the event server's: true when it starts a streak
@@ -149,6 +156,7 @@ impl Metrics {
             lost_segments: self.lost_segments.load(Relaxed),
             lost_records: self.lost_records.load(Relaxed),
             lost_bytes: self.lost_bytes.load(Relaxed),
+            not_durable: self.not_durable.load(Relaxed),
         }
     }
 }

@@ -681,6 +681,7 @@ impl Forwarding for SpoolForwarding {
             lost_segments: m.lost_segments,
             lost_events: m.lost_records,
             lost_bytes: m.lost_bytes,
+            not_durable: m.not_durable,
         }
     }
 }

@@ -10,6 +10,18 @@
 //! event's time) with the same meaning, and replaces `mdc`/`callTime` by the event
 //! fields (`id`, `topic`, `routingKey`, `node`, `seq`), so that a reader can strip the
 //! two envelope keys and parse the rest as an [`Event`].
+//!
+//! An event an event server received (a `file` destination of `auditrail serve`) also
+//! carries the server-side provenance its store's records carry, last, under the same
+//! names: `origAddress` (the client's address, `null` when not known), `serverTimestamp`
+//! (when the server received the batch), `keyId` (the key that authenticated the
+//! client, `null` without one) and, for an event read from a Kafka source,
+//! `source` (`{"kafka":{"topic","partition","offset"}}`). A node's own lines have none
+//! of them.
+//!
+//! ```text
+//! {"severity":"INFO","logger":"audit.generic","id":"…",…,"message":{…},"origAddress":"10.0.0.7","serverTimestamp":"2026-11-25T16:55:49.123Z","keyId":"k1"}
+//! ```
 
 use auditrail_core::Event;
 
@@ -68,6 +80,13 @@ pub fn encode_line(logger: &LoggerName, event: &Event, out: &mut Vec<u8>) {
     // `write_json` wrote `{"id":…}`, and the envelope already opened the object: its
     // `{` becomes the `,` after the logger (overwritten in place, not shifted out).
     out[start] = b',';
+    if let Some(received) = event.received.as_deref() {
+        // An event server's destination: the provenance the store's records carry,
+        // under their names, before the object's closing brace.
+        out.pop();
+        auditrail_core::write_provenance(Some(received), received.server_timestamp, out);
+        out.push(b'}');
+    }
     out.push(b'\n');
 }
 

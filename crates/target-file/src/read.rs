@@ -612,14 +612,25 @@ fn is_incomplete_json(bytes: &[u8]) -> bool {
 /// whose numbers are 64-bit integers or `f64`: a value read that way would round an
 /// integer beyond 64 bits, rewrite `-0` or `1E2`, decode escapes and sort keys, and
 /// refuse a number beyond `f64` (`1e400`) that the writer wrote as it was sent. The
-/// envelope's `severity` and `logger` are checked to be strings and left out; the other
-/// members are the event's wire form, which [`Event::from_json`] reads.
+/// envelope's `severity` and `logger` are checked to be strings and left out; the
+/// server-side provenance of an event server's `file` destination (`origAddress`,
+/// `serverTimestamp`, `keyId`, `source`: see [`crate::line`]) becomes the event's
+/// [`Received`](auditrail_core::Received); the other members are the event's wire
+/// form, which [`Event::from_json`] reads.
 pub fn parse_line(line: &[u8]) -> Result<Event, LineError> {
     let text = std::str::from_utf8(line).map_err(LineError::NotUtf8)?;
     let members: LineMembers<'_> = serde_json::from_str(text).map_err(LineError::Json)?;
     let mut event = String::with_capacity(text.len());
+    let mut provenance = String::new();
     event.push('{');
     for (key, value) in members.0 {
+        if PROVENANCE_KEYS.contains(&key.as_str()) {
+            provenance.push(if provenance.is_empty() { '{' } else { ',' });
+            provenance.push_str(&serde_json::to_string(&key).map_err(LineError::Json)?);
+            provenance.push(':');
+            provenance.push_str(value.get());
+            continue;
+        }
         if key == "severity" || key == "logger" {
             if serde_json::from_str::<String>(value.get()).is_err() {
                 return Err(LineError::NotAString {
@@ -639,7 +650,58 @@ pub fn parse_line(line: &[u8]) -> Result<Event, LineError> {
         event.push_str(value.get());
     }
     event.push('}');
-    Event::from_json(&event).map_err(LineError::Event)
+    let mut event = Event::from_json(&event).map_err(LineError::Event)?;
+    if !provenance.is_empty() {
+        provenance.push('}');
+        let p: Provenance = serde_json::from_str(&provenance).map_err(LineError::Provenance)?;
+        event.received = Some(std::sync::Arc::new(p.into()));
+    }
+    Ok(event)
+}
+
+/// The members of an event server's `file` destination line that are no event field.
+const PROVENANCE_KEYS: [&str; 4] = ["origAddress", "serverTimestamp", "keyId", "source"];
+
+/// Those members, as [`auditrail_core::write_provenance`] writes them.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Provenance {
+    #[serde(default)]
+    orig_address: Option<std::net::IpAddr>,
+    server_timestamp: auditrail_core::Timestamp,
+    #[serde(default)]
+    key_id: Option<String>,
+    #[serde(default)]
+    source: Option<ProvenanceSource>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProvenanceSource {
+    kafka: ProvenanceKafka,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProvenanceKafka {
+    topic: String,
+    partition: i32,
+    offset: i64,
+}
+
+impl From<Provenance> for auditrail_core::Received {
+    fn from(p: Provenance) -> Self {
+        auditrail_core::Received {
+            orig_address: p.orig_address,
+            key_id: p.key_id,
+            server_timestamp: p.server_timestamp,
+            kafka: p.source.map(|s| auditrail_core::KafkaOrigin {
+                topic: s.kafka.topic,
+                partition: s.kafka.partition,
+                offset: s.kafka.offset,
+            }),
+        }
+    }
 }
 
 /// Why a line is no audit event ([`parse_line`]).
@@ -663,6 +725,10 @@ pub enum LineError {
     /// The members are not an event's.
     #[error(transparent)]
     Event(auditrail_core::EventError),
+    /// The server-side provenance members (`origAddress`, `serverTimestamp`, `keyId`,
+    /// `source`) are not what an event server's `file` destination writes.
+    #[error("the event server's provenance (origAddress, serverTimestamp, keyId, source): {0}")]
+    Provenance(#[source] serde_json::Error),
 }
 
 /// The members of a line's JSON object in line order, each value as its raw text.
@@ -696,6 +762,57 @@ mod tests {
         format!(
             "{{\"severity\":\"INFO\",\"logger\":\"audit.generic\",\"id\":\"01936f6e-1b2c-7d3e-8f40-{seq:012x}\",\"timestamp\":\"2026-11-25T16:55:49.123Z\",\"topic\":\"generic\",\"node\":\"n\",\"seq\":{seq},\"message\":{{\"msgType\":\"login\"}}}}\n"
         )
+    }
+
+    /// A server's `file` destination line: its provenance members become the event's
+    /// `Received`, as the line writer wrote them; members of another form are refused
+    /// naming them, never taken as event fields nor dropped.
+    #[test]
+    fn provenance_members_are_read_back_and_checked() {
+        let line = event_line(1);
+        let with = |tail: &str| format!("{},{tail}}}", line.trim_end().strip_suffix('}').unwrap());
+        let event = parse_line(
+            with(r#""origAddress":"10.0.0.7","serverTimestamp":"2026-11-25T16:55:49.431Z","keyId":"k1","source":{"kafka":{"topic":"t","partition":3,"offset":81}}"#)
+                .as_bytes(),
+        )
+        .unwrap();
+        let r = event.received.as_deref().unwrap();
+        assert_eq!(r.orig_address, Some("10.0.0.7".parse().unwrap()));
+        assert_eq!(r.key_id.as_deref(), Some("k1"));
+        assert_eq!(r.server_timestamp.to_string(), "2026-11-25T16:55:49.431Z");
+        assert_eq!(
+            r.kafka.as_ref().map(|k| (k.partition, k.offset)),
+            Some((3, 81))
+        );
+        // Written back, the line is the same.
+        let mut out = Vec::new();
+        crate::line::encode_line(
+            &crate::line::LoggerName {
+                prefix: "audit".into(),
+                suffix: String::new(),
+                append_topic: true,
+            },
+            &event,
+            &mut out,
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            with(
+                r#""origAddress":"10.0.0.7","serverTimestamp":"2026-11-25T16:55:49.431Z","keyId":"k1","source":{"kafka":{"topic":"t","partition":3,"offset":81}}"#
+            ) + "\n"
+        );
+        for bad in [
+            r#""origAddress":"nowhere","serverTimestamp":"2026-11-25T16:55:49.431Z","keyId":null"#,
+            r#""origAddress":null,"keyId":"k1""#,
+            r#""origAddress":null,"serverTimestamp":"2026-11-25T16:55:49.431Z","keyId":7"#,
+        ] {
+            let e = parse_line(with(bad).as_bytes()).unwrap_err();
+            assert!(matches!(e, LineError::Provenance(_)), "{bad}: {e}");
+        }
+        assert!(parse_line(line.trim_end().as_bytes())
+            .unwrap()
+            .received
+            .is_none());
     }
 
     #[cfg(unix)]

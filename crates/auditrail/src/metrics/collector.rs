@@ -107,7 +107,7 @@ fn target_families() -> [Family; 8] {
 
 /// Families of a target that forwards from a store of its own (the eventserver
 /// target's spool); only such targets get a sample.
-fn forwarding_families() -> [Family; 10] {
+fn forwarding_families() -> [Family; 11] {
     fn f(t: &TargetStats) -> ForwardingStats {
         t.forwarding.clone().unwrap_or_default()
     }
@@ -129,6 +129,12 @@ fn forwarding_families() -> [Family; 10] {
             help: "Events the final destination confirmed (stored or already stored).",
             unit: None,
             value: Value::Counter(|t| f(t).forwarded),
+        },
+        Family {
+            name: "auditrail_node_target_events_forwarded_not_durable",
+            help: "Events the final destination confirmed without having them on its stable storage yet (an event server's durable: false).",
+            unit: None,
+            value: Value::Counter(|t| f(t).not_durable),
         },
         Family {
             name: "auditrail_node_target_forward_events_dead_lettered",

@@ -223,12 +223,25 @@ impl Session {
         }
         let timed_out = !self.in_flight.is_empty() || self.forwarding_pending();
         let left = deadline.saturating_duration_since(Instant::now());
+        // Why each target's `Ok` is not on stable storage, by name (`None`: durable).
+        let not_durable: Vec<(String, Option<String>)> = self
+            .dispatcher
+            .routes()
+            .map(|r| {
+                let why = self
+                    .dispatcher
+                    .route_durability(r.index)
+                    .and_then(auditrail::Durability::why_not)
+                    .map(str::to_owned);
+                (r.name.to_owned(), why)
+            })
+            .collect();
         let report = self.dispatcher.shutdown(left).await;
         // Whatever was still unanswered is settled now (dead-lettered at the deadline).
         while let Some(done) = self.in_flight.join_next().await {
             self.absorb(done);
         }
-        Summary::new(self.acks, timed_out, &report, dead_letter_dir)
+        Summary::new(self.acks, timed_out, &report, dead_letter_dir, &not_durable)
     }
 }
 
@@ -350,6 +363,21 @@ pub(crate) struct TargetSummary {
     /// Events known lost with them (a file found missing at start was never read:
     /// its events are lost without a count).
     pub lost_spool_events: u64,
+    /// Events taken but not on stable storage when acknowledged: those the event
+    /// server confirmed with `durable: false` (`server_not_durable`), and those a
+    /// target whose own `Ok` is not durable took (`own_not_durable`, why in
+    /// `not_durable_why`). A power loss (of the server, or of this machine) may lose
+    /// them, and nothing keeps them to be sent again.
+    pub not_durable: u64,
+    /// Of those, the ones the event server answered `durable: false`.
+    #[serde(skip)]
+    pub server_not_durable: u64,
+    /// Of those, the ones this target took without them being on this node's disk.
+    #[serde(skip)]
+    pub own_not_durable: u64,
+    /// Why this target's own `Ok` is not durable (its config), when it is not.
+    #[serde(skip)]
+    pub not_durable_why: Option<String>,
 }
 
 impl std::fmt::Display for TargetSummary {
@@ -364,6 +392,22 @@ impl std::fmt::Display for TargetSummary {
                 f,
                 ", {} still spooled on this node (sent by its next run; see `auditrail spool inspect`)",
                 self.spooled
+            )?;
+        }
+        if self.server_not_durable > 0 {
+            write!(
+                f,
+                ", {} NOT DURABLE at the event server (it answered `durable: false`: \
+                 accepted but not on its disk yet, a power loss of the server may lose \
+                 them; its destinations run a flush policy or do not fsync)",
+                self.server_not_durable
+            )?;
+        }
+        if let (Some(why), n @ 1..) = (&self.not_durable_why, self.own_not_durable) {
+            write!(
+                f,
+                ", {n} NOT DURABLE on this node (taken by a target whose acknowledgement \
+                 does not mean on disk: {why})"
             )?;
         }
         if self.lost > 0 {
@@ -423,6 +467,11 @@ pub(crate) enum Outcome {
     /// 3: every event was durably taken, but some wait in a node's spool for the
     /// event server (sent by the node's next run, or `auditrail spool`).
     Spooled = 3,
+    /// 5: every event was taken, but some are not on stable storage: the event
+    /// server answered `durable: false`, or a target whose `Ok` does not mean on disk
+    /// took them. Acknowledged, so nothing sends them again: a power loss may lose
+    /// them.
+    NotDurable = 5,
     /// 4: some events were refused for good or could not be delivered within the time
     /// limit and are in a dead-letter file (re-send them from there), or were lost
     /// (dropped, or spooled in a file that was deleted or cut by hand).
@@ -452,6 +501,9 @@ pub(crate) struct Summary {
     /// Spool segment files found deleted, moved or cut by hand with events the server
     /// had not confirmed (every target's): their events are lost.
     pub lost_spool_segments: u64,
+    /// Events taken but not on stable storage (every target's, see
+    /// [`TargetSummary::not_durable`]).
+    pub not_durable: u64,
     /// Lines of `send --stdin` that could not be sent (too long, not JSON, not a valid
     /// event or dead letter), each named on stderr: not events, so no other count has
     /// them. Always 0 for `spool resend`.
@@ -467,11 +519,13 @@ pub(crate) struct Summary {
 }
 
 impl Summary {
+    /// `not_durable`: why each target's `Ok` is not durable, by name (`None`: it is).
     fn new(
         acks: Acks,
         timed_out: bool,
         report: &ShutdownReport,
         dead_letter_dir: &Path,
+        not_durable: &[(String, Option<String>)],
     ) -> Summary {
         let targets = report
             .targets
@@ -480,7 +534,11 @@ impl Summary {
                 let s = &t.stats;
                 let own_file = (s.dead_lettered > 0)
                     .then(|| auditrail::dead_letter::file_path(dead_letter_dir, &s.name));
-                match &s.forwarding {
+                let why = not_durable
+                    .iter()
+                    .find(|(name, _)| *name == s.name)
+                    .and_then(|(_, why)| why.clone());
+                let summary = match &s.forwarding {
                     None => TargetSummary {
                         name: s.name.clone(),
                         type_name: s.type_name.clone(),
@@ -492,6 +550,11 @@ impl Summary {
                         lost: s.lost + s.dropped_queue_full,
                         lost_spool_segments: 0,
                         lost_spool_events: 0,
+                        not_durable: 0,
+                        server_not_durable: 0,
+                        // What it took is where its `Ok` left it.
+                        own_not_durable: if why.is_some() { s.delivered } else { 0 },
+                        not_durable_why: why,
                     },
                     // `delivered` of the dispatcher means "in the spool" here.
                     Some(f) => TargetSummary {
@@ -505,7 +568,16 @@ impl Summary {
                         lost: s.lost + s.dropped_queue_full,
                         lost_spool_segments: f.lost_segments,
                         lost_spool_events: f.lost_events,
+                        not_durable: 0,
+                        server_not_durable: f.not_durable,
+                        // A spool that is not fsynced: what still waits there.
+                        own_not_durable: if why.is_some() { f.pending_events } else { 0 },
+                        not_durable_why: why,
                     },
+                };
+                TargetSummary {
+                    not_durable: summary.server_not_durable + summary.own_not_durable,
+                    ..summary
                 }
             })
             .collect::<Vec<TargetSummary>>();
@@ -518,6 +590,7 @@ impl Summary {
             dead_lettered: total(|t| t.dead_lettered),
             lost: total(|t| t.lost + t.lost_spool_events),
             lost_spool_segments: total(|t| t.lost_spool_segments),
+            not_durable: total(|t| t.not_durable),
             bad_lines: 0,
             timed_out,
             targets,
@@ -565,6 +638,8 @@ impl Summary {
             Outcome::NotTaken
         } else if input_error || !self.failures.is_empty() || self.acknowledged < self.sent {
             Outcome::Failed
+        } else if self.not_durable > 0 {
+            Outcome::NotDurable
         } else if self.targets.iter().any(|t| t.spooled > 0) {
             Outcome::Spooled
         } else {

@@ -454,6 +454,8 @@ impl Stopped {
         };
         let went = if summary.outcome(false) == Outcome::Delivered {
             "delivered"
+        } else if summary.outcome(false) == Outcome::NotDurable {
+            "delivered, not all of them durably (see above)"
         } else {
             "sent, but not all of their events were delivered (see above)"
         };

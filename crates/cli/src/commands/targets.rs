@@ -1,5 +1,6 @@
 //! `auditrail targets`: the target types this build links, or, with `--config`, the
-//! targets of a node config and whether each is durable on `Ok`.
+//! targets of a node config and whether each is durable on `Ok` (with
+//! `--server-config`, a server config's destinations, its stores included).
 
 use crate::{out, outln};
 use std::path::PathBuf;
@@ -18,22 +19,38 @@ pub(crate) struct Args {
     /// acknowledgement from it means should the machine lose power).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// List this event server config's destinations (the default store without
+    /// `[[destinations]]`) the same way: what the server's answers say in `durable`.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["config", "example"])]
+    server_config: Option<PathBuf>,
+}
+
+/// One `<name>\t<type>\t<durability>` line.
+fn durability_line(name: &str, type_name: &str, durability: &auditrail::Durability) -> Result<()> {
+    let said = match durability.why_not() {
+        None => "durable".to_owned(),
+        // One line per target: a reason never spans lines.
+        Some(why) => format!("not durable: {}", why.replace(['\n', '\t'], " ")),
+    };
+    outln!("{name}\t{type_name}\t{said}")?;
+    Ok(())
 }
 
 /// One line per registered type, `<name>\t<description>`, sorted by name; with
 /// `--config`, one line per configured target, in the config's order.
 pub(crate) fn run(args: Args) -> Result<ExitCode> {
+    if let Some(file) = &args.server_config {
+        let config = super::server_config::load(file)?;
+        for (name, type_name, durability) in config.destination_durability() {
+            durability_line(&name, type_name, &durability)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let registry = auditrail::registry()?;
     if let Some(file) = &args.config {
         let config = auditrail::NodeConfig::load(file, &registry)?;
         for spec in &config.targets {
-            let durability = spec.durability();
-            let said = match durability.why_not() {
-                None => "durable".to_owned(),
-                // One line per target: a reason never spans lines.
-                Some(why) => format!("not durable: {}", why.replace(['\n', '\t'], " ")),
-            };
-            outln!("{}\t{}\t{said}", spec.name, spec.registration.name)?;
+            durability_line(&spec.name, spec.registration.name, &spec.durability())?;
         }
         return Ok(ExitCode::SUCCESS);
     }

@@ -170,7 +170,10 @@ pub enum RuntimeSetupError {
 }
 
 enum PendingTarget {
-    Built(Box<dyn Target>),
+    /// A target handed over built, with what its `Ok` means as its owner said it
+    /// ([`DispatcherBuilder::built_target`]; [`Durability::Undeclared`] through
+    /// [`DispatcherBuilder::target`]).
+    Built(Box<dyn Target>, Durability),
     Registered {
         registration: &'static TargetRegistration,
         config: PendingConfig,
@@ -227,20 +230,49 @@ impl DispatcherBuilder {
     /// characters of `[A-Za-z0-9._-]`, not starting with `.`, unique in the dispatcher):
     /// it names the target's dead-letter file, folders and metrics, and [`Self::build`]
     /// refuses any other ([`DispatcherError::BadName`], [`DispatcherError::DuplicateName`]).
+    ///
+    /// Its [`Dispatcher::route_durability`] is [`Durability::Undeclared`] (taken as not
+    /// durable): a built target has no config to ask. Whoever built it from a config
+    /// says what its `Ok` means through [`Self::built_target`].
     pub fn target(
-        mut self,
+        self,
         name: impl Into<String>,
         type_name: impl Into<String>,
         filter: Filter,
         options: DeliveryOptions,
         target: Box<dyn Target>,
     ) -> Self {
+        self.built_target(
+            name,
+            type_name,
+            filter,
+            options,
+            target,
+            Durability::Undeclared,
+        )
+    }
+
+    /// Adds a built target whose `Ok` means `durability`, as [`Self::target`]: for
+    /// a target built from its config outside the registry (the event server opens its
+    /// stores itself and keeps their handles), the config's own
+    /// [`TargetConfig::durability`](crate::TargetConfig::durability), so that
+    /// [`Dispatcher::route_durability`] and acknowledged emits report it as for a
+    /// registered target.
+    pub fn built_target(
+        mut self,
+        name: impl Into<String>,
+        type_name: impl Into<String>,
+        filter: Filter,
+        options: DeliveryOptions,
+        target: Box<dyn Target>,
+        durability: Durability,
+    ) -> Self {
         self.targets.push((
             name.into(),
             type_name.into(),
             filter,
             options,
-            PendingTarget::Built(target),
+            PendingTarget::Built(target, durability),
         ));
         self
     }
@@ -464,10 +496,13 @@ impl DispatcherBuilder {
             // Where a forwarding target's probe goes (later, for one built later).
             let forwarding: ForwardingCell = Arc::default();
             // What an `Ok` of the target means (acked emits say it): its config's word,
-            // or, for a target handed over built, nothing (taken as not durable).
-            let mut durability = Durability::Undeclared;
+            // or, for a target handed over built, what its owner said.
+            let durability;
             let target = match pending {
-                PendingTarget::Built(t) => t,
+                PendingTarget::Built(t, said) => {
+                    durability = said;
+                    t
+                }
                 PendingTarget::Registered {
                     registration,
                     config,

@@ -184,8 +184,9 @@ impl Dispatcher {
     }
 
     /// What an `Ok` of route `index`'s target means should the machine lose power: its
-    /// config's [`TargetConfig::durability`](crate::TargetConfig::durability) (a target
-    /// added built, [`DispatcherBuilder::target`], says nothing:
+    /// config's [`TargetConfig::durability`](crate::TargetConfig::durability); for a
+    /// target added built, what [`DispatcherBuilder::built_target`] was told
+    /// ([`DispatcherBuilder::target`] says nothing:
     /// [`Durability::Undeclared`](crate::Durability::Undeclared), taken as not durable).
     /// `None` for an index past the routes. [`EventAck::is_durable`] and
     /// [`AckReport::is_durable`] read it for the routes that took an event.

@@ -126,7 +126,7 @@ impl TargetStats {
     /// (`target_name`, `target_type`, `accepted`, `delivered`, `retried`, `panicked`,
     /// `dead_lettered`, `handed_back`, `dropped_queue_full`, `lost`, `queue_depth`,
     /// `oldest_undelivered_ms`, and for a forwarding target `spool_pending_events`,
-    /// `spool_bytes`, `forwarded`, `forward_dead_lettered`, `forward_retries`,
+    /// `spool_bytes`, `forwarded`, `forwarded_not_durable`, `forward_dead_lettered`, `forward_retries`,
     /// `spool_damaged_ranges`, `spool_damaged_bytes`, `spool_lost_segments`,
     /// `spool_lost_events`, `spool_lost_bytes`), so that log pipelines can read
     /// each one (no Debug dump).
@@ -153,6 +153,7 @@ impl TargetStats {
                     spool_pending_events = forwarding.then_some(f.pending_events),
                     spool_bytes = forwarding.then_some(f.pending_bytes),
                     forwarded = forwarding.then_some(f.forwarded),
+                    forwarded_not_durable = forwarding.then_some(f.not_durable),
                     forward_dead_lettered = forwarding.then_some(f.dead_lettered),
                     forward_retries = forwarding.then_some(f.retries),
                     spool_damaged_ranges = forwarding.then_some(f.damaged_ranges),

@@ -32,7 +32,7 @@ pub use message::{Message, MSG_TYPE};
 pub(crate) use message_text::check_document;
 pub use message_text::MESSAGE_MAX_DEPTH;
 pub use names::{NodeId, RoutingKey, Topic, NODE_ID_MAX_LEN, ROUTING_KEY_MAX_LEN, TOPIC_MAX_LEN};
-pub use received::{KafkaOrigin, Received};
+pub use received::{write_provenance, KafkaOrigin, Received};
 pub use seq_range::SeqRange;
 pub use timestamp::Timestamp;
 

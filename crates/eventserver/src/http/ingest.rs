@@ -674,6 +674,7 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
     // as new in the destinations it is sent to, and as stored in those that hold it.
     let stored = admission.stored_duplicates();
     let durable = state.destinations.durable(
+        &state.dispatcher,
         events
             .iter()
             .zip(&is_new)

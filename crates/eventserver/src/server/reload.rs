@@ -230,7 +230,9 @@ impl Reloader {
         }
         // Said again, as at start: an operator reading the log of a reload (a new
         // config checked in) sees what its answers' `durable: false` comes from.
-        self.state.destinations.warn_not_durable(Some("reload"));
+        self.state
+            .destinations
+            .warn_not_durable(&self.state.dispatcher, Some("reload"));
         Ok(report)
     }
 }
