@@ -237,7 +237,11 @@ impl Shared {
             let mut recent = lock(&self.recent);
             let overflow = (recent.ring.len() + c.links.len()).saturating_sub(capacity);
             let drop_old = overflow.min(recent.ring.len());
-            let left = recent.ring.drain(..drop_old).last().map(|(_, link, _)| link);
+            let left = recent
+                .ring
+                .drain(..drop_old)
+                .last()
+                .map(|(_, link, _)| link);
             if left.is_some() {
                 recent.dropped = left;
             }

@@ -65,7 +65,5 @@ fn a_current_segment_holding_only_foreign_bytes_gives_its_name_back() {
     let mut cut = next.clone().into_os_string();
     cut.push(".cut");
     assert_eq!(std::fs::read(PathBuf::from(cut)).unwrap(), b"x");
-    assert!(stored
-        .iter()
-        .any(|(path, e)| *path == next && e.seq == 11));
+    assert!(stored.iter().any(|(path, e)| *path == next && e.seq == 11));
 }

@@ -21,10 +21,7 @@ use spool_support::{deliver, open, records, segment_files};
 const FOREIGN: &[u8] = b"a note someone appended to the spool's file\n";
 
 fn append_to(path: &Path, bytes: &[u8]) {
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(path)
-        .unwrap();
+    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
     f.write_all(bytes).unwrap();
     f.sync_all().unwrap();
 }
@@ -65,7 +62,10 @@ fn check(before_the_stop: bool) {
     assert_eq!(std::fs::read(&head).unwrap(), with_them);
     let aside = damage::list(&dir).unwrap();
     assert_eq!(aside.len(), 1, "{aside:?}");
-    assert_eq!((aside[0].offset, aside[0].bytes), (written, FOREIGN.len() as u64));
+    assert_eq!(
+        (aside[0].offset, aside[0].bytes),
+        (written, FOREIGN.len() as u64)
+    );
     assert_eq!(std::fs::read(&aside[0].path).unwrap(), FOREIGN);
     // An ERROR naming the segment and where the bytes are.
     let line = log
@@ -73,10 +73,7 @@ fn check(before_the_stop: bool) {
         .find(|l| l.contains("ERROR") && l.contains(&head.display().to_string()))
         .unwrap_or_else(|| panic!("no ERROR naming {}: {log}", head.display()));
     assert!(line.contains(&format!("offset={written}")), "{line}");
-    assert!(
-        line.contains(&format!("bytes={}", FOREIGN.len())),
-        "{line}"
-    );
+    assert!(line.contains(&format!("bytes={}", FOREIGN.len())), "{line}");
     assert!(line.contains("bytes the spool did not write"), "{line}");
 
     // The records before them are delivered, and the events after the start too.

@@ -180,7 +180,10 @@ mod tests {
         assert!(!could_be_cut_short(b""));
         let mut bad = buf.clone();
         bad[HEADER + 1] ^= 0x20;
-        assert!(!could_be_cut_short(&bad), "a whole record, its checksum failing");
+        assert!(
+            !could_be_cut_short(&bad),
+            "a whole record, its checksum failing"
+        );
         bad = buf[..HEADER + 2].to_vec();
         bad[HEADER] = b'x';
         assert!(!could_be_cut_short(&bad), "no event's wire form");
