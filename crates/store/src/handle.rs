@@ -237,10 +237,11 @@ impl Shared {
             let mut recent = lock(&self.recent);
             let overflow = (recent.ring.len() + c.links.len()).saturating_sub(capacity);
             let drop_old = overflow.min(recent.ring.len());
+            // The drain removes its whole range when dropped.
             let left = recent
                 .ring
                 .drain(..drop_old)
-                .last()
+                .next_back()
                 .map(|(_, link, _)| link);
             if left.is_some() {
                 recent.dropped = left;
