@@ -124,6 +124,10 @@ pub(crate) struct Shared {
     /// the writer before the batch holding that record is answered, cleared after an
     /// fsync of everything written ([`StoreHandle::on_stable_storage`]).
     unsynced_from: AtomicU64,
+    /// How many records the ring keeps: [`RECENT_LINKS`], fewer in a test that
+    /// needs records to leave it.
+    #[cfg(test)]
+    recent_capacity: std::sync::atomic::AtomicUsize,
 }
 
 /// The last [`RECENT_LINKS`] records, oldest first, each with its event's
@@ -132,9 +136,33 @@ pub(crate) struct Shared {
 /// the newest backwards. Each with where its record is (`None`: not known), so that
 /// an answer vouching for a record checks it is still there
 /// ([`StoreHandle::records_gone`]).
+///
+/// With the link of the last record that left the ring (`dropped`): the record before
+/// the ring's oldest, whose hash the oldest's bytes are checked against before it is
+/// vouched for. Without it the oldest record (the next to leave, so the one a retry
+/// from furthest back finds) was checked by its chain fields alone, and a same-length
+/// edit of its body kept them: answered as a stored duplicate until `verify` ran.
 #[derive(Debug, Default)]
 struct RecentLinks {
     ring: VecDeque<(ReceiptKey, ChainLink, Option<Place>)>,
+    dropped: Option<ChainLink>,
+}
+
+impl RecentLinks {
+    /// The link of chain number `seq`, when the ring holds it or it is the link
+    /// dropped last (the genesis for 0).
+    fn link_of(&self, seq: u64) -> Option<ChainLink> {
+        if seq == 0 {
+            return Some(ChainLink::GENESIS);
+        }
+        // The ring is in chain order (written, or read back at open, so).
+        self.ring
+            .binary_search_by_key(&seq, |(_, link, _)| link.seq)
+            .ok()
+            .and_then(|j| self.ring.get(j))
+            .map(|(_, link, _)| *link)
+            .or(self.dropped.filter(|l| l.seq == seq))
+    }
 }
 
 impl Shared {
@@ -151,7 +179,24 @@ impl Shared {
             head_state: Default::default(),
             refusing_for_now: Mutex::new(BTreeSet::new()),
             unsynced_from: AtomicU64::new(0),
+            #[cfg(test)]
+            recent_capacity: std::sync::atomic::AtomicUsize::new(RECENT_LINKS),
         }
+    }
+
+    /// How many records the ring of recent links keeps ([`RECENT_LINKS`]).
+    fn recent_capacity(&self) -> usize {
+        #[cfg(test)]
+        return self.recent_capacity.load(Ordering::Relaxed);
+        #[cfg(not(test))]
+        RECENT_LINKS
+    }
+
+    /// Keeps `n` records in the ring of recent links from now on (tests: records leave
+    /// it without writing [`RECENT_LINKS`] of them).
+    #[cfg(test)]
+    pub(crate) fn set_recent_capacity(&self, n: usize) {
+        self.recent_capacity.store(n, Ordering::Relaxed);
     }
 
     /// Records from number `first` on were written and are not fsynced yet (flush
@@ -188,11 +233,23 @@ impl Shared {
         self.counters.bytes.add(c.bytes);
         if let Some((_, last, _)) = c.links.last() {
             let last = *last;
+            let capacity = self.recent_capacity();
             let mut recent = lock(&self.recent);
-            let overflow = (recent.ring.len() + c.links.len()).saturating_sub(RECENT_LINKS);
+            let overflow = (recent.ring.len() + c.links.len()).saturating_sub(capacity);
             let drop_old = overflow.min(recent.ring.len());
-            recent.ring.drain(..drop_old);
-            let skip = c.links.len().saturating_sub(RECENT_LINKS);
+            // The drain removes its whole range when dropped.
+            let left = recent
+                .ring
+                .drain(..drop_old)
+                .next_back()
+                .map(|(_, link, _)| link);
+            if left.is_some() {
+                recent.dropped = left;
+            }
+            let skip = c.links.len().saturating_sub(capacity);
+            if let Some((_, link, _)) = skip.checked_sub(1).and_then(|i| c.links.get(i)) {
+                recent.dropped = Some(*link);
+            }
             recent.ring.extend(c.links.into_iter().skip(skip));
             drop(recent);
             // Flush-policy stores publish the head when it is fsynced (the writer).
@@ -516,7 +573,8 @@ impl StoreHandle {
 
     /// The newest record of each key in the ring (`None`: not among them), by the
     /// position of the key's first occurrence in `wanted`, with the link before it
-    /// when the ring holds it (the genesis before chainSeq 1).
+    /// when the ring holds it or it is the one that left the ring last (the genesis
+    /// before chainSeq 1).
     fn newest_records(&self, wanted: &Wanted<'_>) -> Vec<Option<Found>> {
         let mut found: Vec<Option<Found>> = vec![None; wanted.len()];
         self.walk_newest(wanted, |i, link, place| {
@@ -528,18 +586,7 @@ impl StoreHandle {
         });
         let recent = lock(&self.cell.shared.recent);
         for f in found.iter_mut().flatten() {
-            let before = f.link.seq - 1;
-            f.prev = if before == 0 {
-                Some(ChainLink::GENESIS)
-            } else {
-                // The ring is in chain order (written, or read back at open, so).
-                recent
-                    .ring
-                    .binary_search_by_key(&before, |(_, link, _)| link.seq)
-                    .ok()
-                    .and_then(|j| recent.ring.get(j))
-                    .map(|(_, link, _)| *link)
-            };
+            f.prev = recent.link_of(f.link.seq - 1);
         }
         found
     }
@@ -943,6 +990,15 @@ impl StoreHandle {
         // The newest records read so far, the oldest on top (bounded: a store holds
         // far more records than the ring).
         let mut newest: BinaryHeap<Reverse<ByChain>> = BinaryHeap::new();
+        // The newest link of those left out (the one before the ring's oldest, when
+        // every record was keyed: see `RecentLinks::dropped`).
+        let mut dropped: Option<ChainLink> = None;
+        let mut leave_out = |link: ChainLink| {
+            if dropped.is_none_or(|d| d.seq < link.seq) {
+                dropped = Some(link);
+            }
+        };
+        let capacity = self.cell.shared.recent_capacity();
         let mut current: Option<Arc<SegmentId>> = None;
         read_all_ends(
             &self.cell.shared.root,
@@ -953,11 +1009,12 @@ impl StoreHandle {
                 let (Some(key), Some(link)) = (key, record.link) else {
                     return;
                 };
-                if newest.len() >= RECENT_LINKS
+                if newest.len() >= capacity
                     && newest
                         .peek()
                         .is_some_and(|Reverse(o)| o.link.seq >= link.seq)
                 {
+                    leave_out(link);
                     return;
                 }
                 if current.as_ref().is_none_or(|c| c.path != file.path) {
@@ -972,8 +1029,10 @@ impl StoreHandle {
                     end: at.end,
                 });
                 newest.push(Reverse(ByChain { key, link, place }));
-                if newest.len() > RECENT_LINKS {
-                    newest.pop();
+                if newest.len() > capacity {
+                    if let Some(Reverse(old)) = newest.pop() {
+                        leave_out(old.link);
+                    }
                 }
             },
         )?;
@@ -984,6 +1043,7 @@ impl StoreHandle {
             .into_iter()
             .map(|e| (e.key, e.link, e.place))
             .collect();
+        recent.dropped = dropped;
         Ok(report)
     }
 }
@@ -1034,3 +1094,7 @@ mod prune_leaves_out_an_immutable_file_tests;
 #[cfg(test)]
 #[path = "prune_says_an_emptied_folder_it_cannot_remove_tests.rs"]
 mod prune_says_an_emptied_folder_it_cannot_remove_tests;
+
+#[cfg(test)]
+#[path = "recent_links_oldest_record_changed_tests.rs"]
+mod recent_links_oldest_record_changed_tests;

@@ -1507,18 +1507,6 @@ impl Writer {
     }
 }
 
-/// Why the file at `path`, which the writer made `len` bytes long (exactly, before it
-/// appends: bytes after its end are someone else's, and an append would glue its first
-/// record to them; at least, after an fsync: batches in flight behind the one checked
-/// lengthen it), is no longer the file it wrote there, or `None` when it still is: the path is gone (its folder
-/// removed or moved aside), a symbolic link is at it or at a folder on it below the
-/// store's `root` (a folder moved elsewhere and a link left in its place), the held handle is of a file that has been unlinked
-/// (`nlink` 0) or replaced by another (device or inode differ), or the file is
-/// shorter than the writer made it (truncated in place:
-/// an append would land after the cut, the first record glued to whatever line the cut
-/// left). Without a held handle (closed by the `max_open_files` bound) only the length
-/// is checked. Other errors reading the path are left to the open that follows, which
-/// reports them.
 /// Frees the name of a segment that holds none of the store's records, only bytes
 /// someone else appended (to a segment the store made for a batch whose write it then
 /// cut back: `append`'s end-offset check): the new segment is named after the same
@@ -1542,6 +1530,18 @@ fn free_a_foreign_segment_name(root: &Path, path: &Path) {
     }
 }
 
+/// Why the file at `path`, which the writer made `len` bytes long (exactly, before it
+/// appends: bytes after its end are someone else's, and an append would glue its first
+/// record to them; at least, after an fsync: batches in flight behind the one checked
+/// lengthen it), is no longer the file it wrote there, or `None` when it still is: the path is gone (its folder
+/// removed or moved aside), a symbolic link is at it or at a folder on it below the
+/// store's `root` (a folder moved elsewhere and a link left in its place), the held handle is of a file that has been unlinked
+/// (`nlink` 0) or replaced by another (device or inode differ), or the file is
+/// shorter than the writer made it (truncated in place:
+/// an append would land after the cut, the first record glued to whatever line the cut
+/// left). Without a held handle (closed by the `max_open_files` bound) only the length
+/// is checked. Other errors reading the path are left to the open that follows, which
+/// reports them.
 fn file_gone(
     root: &Path,
     path: &Path,
@@ -1645,6 +1645,10 @@ mod pipeline_tests;
 #[cfg(test)]
 #[path = "writer_foreign_bytes_race_tests.rs"]
 mod foreign_bytes_race_tests;
+
+#[cfg(test)]
+#[path = "writer_zero_length_segment_name_tests.rs"]
+mod zero_length_segment_name_tests;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -129,7 +129,9 @@ fn damage_in_the_newest_segment_is_not_mistaken_for_a_torn_tail() {
     // The segment above is the newest one: damage followed by valid records must not be
     // cut as a crash's torn tail. Here the last record is damaged and the segment has
     // no recorded length (as when a crash interrupted it, see `lengths.rs`): nothing
-    // follows it, so it is a torn tail (cut) and counted as such, not as damage.
+    // follows it, but a whole record whose checksum fails is no record cut short, which
+    // is all a torn write leaves (`record::could_be_cut_short`): damage, kept aside,
+    // never cut (it used to be cut as a torn tail).
     let dir = tempfile::tempdir().unwrap();
     let (seg, offsets) = ten_records(dir.path());
     std::fs::remove_file(dir.path().join("lengths")).unwrap();
@@ -139,9 +141,10 @@ fn damage_in_the_newest_segment_is_not_mistaken_for_a_torn_tail() {
     let metrics = Arc::new(Metrics::default());
     let spool = Arc::new(Spool::open(options(dir.path()), metrics.clone()).unwrap());
     assert_eq!(read_all(&spool).len(), 9);
-    assert_eq!(metrics.snapshot().torn_tails_cut, 1);
-    assert_eq!(metrics.snapshot().damaged_ranges, 0);
-    assert_eq!(std::fs::metadata(&seg).unwrap().len() as usize, offsets[9]);
+    assert_eq!(metrics.snapshot().torn_tails_cut, 0);
+    assert_eq!(metrics.snapshot().damaged_ranges, 1);
+    assert_eq!(std::fs::metadata(&seg).unwrap().len() as usize, bytes.len());
+    assert_eq!(damage::list(dir.path()).unwrap().len(), 1);
 }
 
 #[test]

@@ -216,9 +216,16 @@ fn print_report(target: Option<&str>, r: &SpoolReport) -> Result<()> {
             )?;
         }
         if let Some(t) = &s.bad_tail {
+            let next = if s.bad_tail_cut_short {
+                "cut at the next start if this is the newest segment"
+            } else {
+                "not a torn write: kept and set aside as damage at the next start"
+            };
             outln!(
-                "    bad tail: {} bytes at offset {} ({}); cut at the next start if this is the newest segment",
-                t.bytes, t.offset, t.reason
+                "    bad tail: {} bytes at offset {} ({}); {next}",
+                t.bytes,
+                t.offset,
+                t.reason
             )?;
         }
     }

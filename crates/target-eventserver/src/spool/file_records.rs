@@ -232,6 +232,7 @@ mod tests {
                     offset,
                     len,
                     reason,
+                    ..
                 } => Item::Damaged(Range {
                     offset,
                     bytes: len,

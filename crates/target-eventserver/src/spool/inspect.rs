@@ -54,9 +54,13 @@ pub struct SegmentReport {
     /// Damaged ranges (skipped when sending, kept in side files).
     pub damaged: Vec<Range>,
     /// Bytes at the end that hold no valid record and are followed by none: a torn
-    /// write when this is the newest segment (cut at the next start), damage
-    /// otherwise.
+    /// write when this is the newest segment and they are a record cut short (cut at
+    /// the next start), damage otherwise.
     pub bad_tail: Option<Range>,
+    /// Whether the bad tail can be a record the spool wrote, cut short by a crash
+    /// ([`record::could_be_cut_short`](super::record::could_be_cut_short)); when not,
+    /// the next start sets it aside as damage, never cuts it.
+    pub bad_tail_cut_short: bool,
 }
 
 /// A range of bytes in a segment that holds no valid record.
@@ -150,6 +154,7 @@ pub fn inspect(dir: &Path) -> Result<SpoolReport, SpoolError> {
             pending: 0,
             damaged: Vec::new(),
             bad_tail: None,
+            bad_tail_cut_short: false,
         };
         let ack_offset = said_at.filter(|a| a.segment == id).map(|a| a.offset);
         let mut boundary = ack_offset == Some(buf.len() as u64);
@@ -174,7 +179,9 @@ pub fn inspect(dir: &Path) -> Result<SpoolReport, SpoolError> {
                     offset,
                     len,
                     reason,
+                    cut_short,
                 } => {
+                    report.bad_tail_cut_short = cut_short;
                     report.bad_tail = Some(Range {
                         offset,
                         bytes: len,

@@ -99,6 +99,32 @@ pub fn decode(buf: &[u8], at: usize) -> Decoded<'_> {
     }
 }
 
+/// Whether `tail` (the bytes from a record boundary to the end of a segment, holding no
+/// whole valid record) can be a record the spool wrote, cut short by a crash during
+/// its append: what a torn write leaves, and all it leaves (an append writes whole
+/// records, so the torn one is the last). Its length field, as far as it is there,
+/// gives a payload the spool writes (at least `{}`, at most [`MAX_PAYLOAD`]) longer
+/// than the bytes that follow, and those start as an event's wire form does (`{`).
+/// Anything else at the end (a whole line of text, a complete record whose checksum
+/// fails, a length no record has) is bytes someone else wrote, never a torn write:
+/// not to be cut. Fewer than 4 bytes cannot tell: a header cut short. Zero bytes at
+/// the end are blocks a power loss left unwritten (the file's new length reached the
+/// disk, its data did not): what comes before them is judged.
+pub fn could_be_cut_short(tail: &[u8]) -> bool {
+    if tail.is_empty() {
+        return false;
+    }
+    let written = tail.len() - tail.iter().rev().take_while(|&&b| b == 0).count();
+    let tail = &tail[..written];
+    let Some(header) = tail.get(..4) else {
+        return true;
+    };
+    let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
+    (2..=MAX_PAYLOAD).contains(&len)
+        && tail.len() < HEADER + len
+        && tail.get(HEADER).is_none_or(|&b| b == b'{')
+}
+
 /// The offset of the first valid record at or after `from`, if any: a whole record
 /// whose checksum holds and whose payload looks like a JSON object (starts with `{`,
 /// ends with `}`, as every event's wire form does). Used to resynchronise after
@@ -140,6 +166,32 @@ mod tests {
         let mut bad = buf.clone();
         bad[HEADER + 2] ^= 0xff;
         assert!(matches!(decode(&bad, 0), Decoded::Bad { .. }));
+    }
+
+    #[test]
+    fn a_record_cut_short_is_told_from_bytes_the_spool_never_writes() {
+        let mut buf = Vec::new();
+        encode_payload(b"{\"a\":1}", &mut buf);
+        for end in 1..buf.len() {
+            assert!(could_be_cut_short(&buf[..end]), "{end}");
+        }
+        assert!(!could_be_cut_short(&buf), "a whole record");
+        assert!(!could_be_cut_short(b"a line of text\n"));
+        assert!(!could_be_cut_short(b""));
+        let mut bad = buf.clone();
+        bad[HEADER + 1] ^= 0x20;
+        assert!(
+            !could_be_cut_short(&bad),
+            "a whole record, its checksum failing"
+        );
+        bad = buf[..HEADER + 2].to_vec();
+        bad[HEADER] = b'x';
+        assert!(!could_be_cut_short(&bad), "no event's wire form");
+        // Blocks a power loss left unwritten.
+        assert!(could_be_cut_short(&[0; 12]));
+        let mut zeroed = buf[..HEADER + 3].to_vec();
+        zeroed.resize(buf.len() + 40, 0);
+        assert!(could_be_cut_short(&zeroed));
     }
 
     #[test]

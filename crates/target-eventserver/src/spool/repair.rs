@@ -35,8 +35,10 @@ pub(super) struct Checked {
 /// Scans segment `id`. Bad bytes followed by a valid record are damage (to skip and
 /// keep); bad bytes at the end followed by none are a torn write when they start at or
 /// after `torn_from` (`Some` for the newest segment, the one a crash could have
-/// interrupted: from its recorded length, see `lengths.rs`, or 0 without one): cut,
-/// logged and counted; damage otherwise (bytes the spool had finished writing).
+/// interrupted: from its recorded length, see `lengths.rs`, or 0 without one) and are
+/// a record cut short ([`record::could_be_cut_short`](super::record::could_be_cut_short)):
+/// cut, logged and counted; damage otherwise (bytes the spool had finished writing, or
+/// bytes it never writes: someone else's).
 /// `None` when the file is gone (since the folder was listed).
 pub(super) fn check_segment(
     dir: &Path,
@@ -78,8 +80,12 @@ pub(super) fn check_segment(
                 offset,
                 len,
                 reason,
-            } => (offset, len, reason, true),
+                cut_short,
+            } => (offset, len, reason, cut_short),
         };
+        // Bytes at the end that no torn write leaves (a line someone appended before
+        // the stop, or while the node was stopped) are damage, never cut: kept in the
+        // segment, copied aside, logged with their range and counted as any damage.
         if tail && torn_from.is_some_and(|from| offset >= from) {
             tracing::warn!(
                 segment = %path.display(),

@@ -27,7 +27,9 @@ pub enum Piece<'a> {
         reason: String,
     },
     /// Bytes at the end that hold no valid record and are followed by none: a torn
-    /// write when this is the segment being appended to, damage otherwise.
+    /// write when this is the segment being appended to and they are a record cut
+    /// short (`cut_short`), damage otherwise (bytes someone else wrote there among
+    /// them).
     Tail {
         /// Offset of the first such byte.
         offset: u64,
@@ -35,6 +37,10 @@ pub enum Piece<'a> {
         len: u64,
         /// What was wrong with the first record there.
         reason: String,
+        /// They can be a record the spool wrote, cut short by a crash during its
+        /// append ([`record::could_be_cut_short`]); when not, no crash of the spool
+        /// left them, and they are never cut as a torn write.
+        cut_short: bool,
     },
 }
 
@@ -92,10 +98,16 @@ impl<'a> Iterator for Pieces<'a> {
             }
             None => {
                 self.at = buf.len();
+                let cut_short = record::could_be_cut_short(&buf[at..]);
                 Some(Piece::Tail {
                     offset,
                     len: (buf.len() - at) as u64,
-                    reason,
+                    reason: if cut_short {
+                        reason
+                    } else {
+                        format!("{reason}; no record cut short by a crash: bytes the spool did not write")
+                    },
+                    cut_short,
                 })
             }
         }
@@ -149,7 +161,8 @@ mod tests {
             Piece::Tail {
                 offset: starts[2] as u64,
                 len: (cut.len() - starts[2]) as u64,
-                reason: "incomplete record".into()
+                reason: "incomplete record".into(),
+                cut_short: true,
             }
         );
     }
