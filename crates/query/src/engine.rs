@@ -479,6 +479,9 @@ fn first_word(text: &str) -> String {
 /// ([`QueryError::SpillLimit`]), counted likewise (`crate::spill`).
 pub async fn collect(df: DataFrame) -> Result<Vec<RecordBatch>, QueryError> {
     let schema = df.schema().inner().clone();
+    // Which columns hold JSON, by where they come from (`crate::json_lineage`): read
+    // from the plan before it runs.
+    let json = crate::json_lineage::json_columns(df.logical_plan());
     let task = df.task_ctx();
     let pool = Arc::clone(task.memory_pool());
     let watched = pool.downcast_ref::<WatchedPool>();
@@ -502,13 +505,15 @@ pub async fn collect(df: DataFrame) -> Result<Vec<RecordBatch>, QueryError> {
         },
         _ => e,
     })?;
+    let batches = if batches.is_empty() {
+        vec![RecordBatch::new_empty(schema)]
+    } else {
+        batches
+    };
+    let batches = crate::json_lineage::marked(batches, &json)?;
     // The values of `->` / `json_get` leave the engine as their JSON text: no output
     // format writes Arrow's union of them (`crate::json_values`).
-    if batches.is_empty() {
-        crate::json_values::plain(&[RecordBatch::new_empty(schema)])
-    } else {
-        crate::json_values::plain(&batches)
-    }
+    crate::json_values::plain(&batches)
 }
 
 /// `df` cut to at most `rows` rows: a limit on top of its plan, except for `EXPLAIN

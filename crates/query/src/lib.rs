@@ -27,6 +27,7 @@ mod depth;
 mod engine;
 mod error;
 mod instants;
+mod json_lineage;
 mod json_values;
 mod memory;
 mod provider;

@@ -256,9 +256,9 @@ fn splice(line: &mut Vec<u8>, name: &str, array: &StringArray, row: usize) {
         line.extend_from_slice(b"null");
     } else {
         let text = array.value(row);
-        // Stored messages and `->` values are JSON; a column that reached here with
-        // other text (an SQL `CASE` mixing the message with a text of its own keeps
-        // the message's metadata) is written as a string.
+        // Stored messages and `->` values are JSON, and only columns of them are
+        // marked (`crate::json_lineage`); a text that is no JSON (a batch a caller
+        // marked itself) is still written as a string, never as broken JSON.
         if serde_json::from_str::<&RawValue>(text).is_ok() {
             line.extend_from_slice(text.as_bytes());
         } else {
