@@ -3,8 +3,9 @@
 //! forward is still retrying it (the other server is down): no `200` was given. After
 //! the restart, with the other server up, the client's retry must reach the forward.
 //! De-duplication is rebuilt from the store at start; taking the store's records as
-//! "stored" answered the retry `200` as duplicates, and the other server never got the
-//! batch (docs/eventserver.md: `200` means every destination whose filter takes an
+//! "stored" once answered the retry `200` as duplicates, and the other server never got
+//! the batch; now such a retry is a duplicate in the store and is sent again to the
+//! forward (a destination that is not a store, `http/sent_again.rs`) (docs/eventserver.md: `200` means every destination whose filter takes an
 //! event took it). Found by `kill -9` during ingest (tryout
 //! `restart-dedup-skips-forward-destination.sh`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -62,9 +63,11 @@ fn the_retry_after_a_crash_is_forwarded_to_the_server_that_missed_it() {
         10,
         "server B holds {in_b:?}; A answered {answer}"
     );
-    // A's store may hold the batch twice (the retry stored it again): never less.
+    // A's store keeps its one record of each: the retry is a duplicate there, sent
+    // again to the forward only (until stop 64 it was stored a second time).
     let in_a = stored_ids(&store_a);
     assert_eq!(in_a.len(), 10, "{in_a:?}");
+    assert!(in_a.values().all(|&n| n == 1), "{in_a:?}");
     assert_eq!(a.terminate(), 0);
     assert_eq!(b.terminate(), 0);
 }

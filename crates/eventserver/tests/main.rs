@@ -10,6 +10,7 @@
 
 mod ingest_support;
 mod kafka_support;
+mod server_retry_after_a_restart_beside_a_file_destination_is_stored_once;
 mod server_support;
 
 mod kafka_source_event_refused_for_good_is_dead_lettered_and_the_partition_moves_on;

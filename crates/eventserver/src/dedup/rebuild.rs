@@ -41,11 +41,13 @@
 //! (a full disk, a forward target down) left the batch in the first only, and the
 //! client's retry after the restart was answered as duplicates: the other destination
 //! never got it. So [`Holders`] says, from the destinations' filters, which stores must
-//! all hold an event for the rebuild to take it as stored; an event a destination that
-//! is not a store takes (a forward, Kafka: the server cannot read back what they hold)
-//! is never taken as stored by a rebuild. Its retry is stored again in the stores that
-//! had it (a duplicate stored, never a loss, as docs/eventserver.md says of several
-//! destinations) and delivered to the others.
+//! all hold an event for the rebuild to take it as stored. A destination that is not a
+//! store (a `file`, a forward, Kafka: the server cannot read back what they hold) is
+//! not counted: the stores that take the event decide. Its retry after the restart is
+//! a duplicate in those stores (one record each) and is sent again to the destinations
+//! that are not stores (`http/sent_again.rs`, as within one run), so one that never got
+//! it gets it. Counting them, as before, made every event such a destination takes
+//! stored a second time by its retry after each restart.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -98,8 +100,10 @@ impl Holders {
     }
 
     /// The stores (one bit each) that must all hold an event with these fields, `None`
-    /// when a destination that is not a store takes it (or a store numbered past 63:
-    /// never taken as stored, the safe side).
+    /// when a store numbered past 63 takes it (never taken as stored, the safe side).
+    /// A destination that is not a store adds nothing: what it holds cannot be read
+    /// back, and the retry of an event taken as stored is sent to it again
+    /// (`http/sent_again.rs`), while the stores keep their one record.
     pub(super) fn needed(
         &self,
         topic: &str,
@@ -108,10 +112,11 @@ impl Holders {
     ) -> Option<u64> {
         let mut needed = 0u64;
         for (filter, store) in &self.destinations {
+            let Some(store) = store else { continue };
             if !filter.accepts_stored(topic, routing_key, key_id) {
                 continue;
             }
-            needed |= 1u64.checked_shl((*store)?)?;
+            needed |= 1u64.checked_shl(*store)?;
         }
         Some(needed)
     }

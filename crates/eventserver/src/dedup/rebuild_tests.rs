@@ -429,11 +429,14 @@ async fn an_event_one_store_misses_is_not_taken_as_stored_when_both_take_it() {
     assert!(dedup.contains(&authfail));
 }
 
-/// A destination that is not a store (a forward to another server, Kafka) cannot be
-/// read back: an event it takes is never taken as stored by a rebuild, so a retry after
-/// a crash reaches it (and is stored again in the store: a duplicate, never a loss).
+/// A destination that is not a store (a `file`, a forward to another server, Kafka)
+/// cannot be read back, and does not decide: an event the store holds is taken as
+/// stored by a rebuild whatever other destinations take it, so its retry after a
+/// restart is a duplicate in the store (one record) and is sent again to the others
+/// (`http/sent_again.rs`). Counted, it kept the event out of the window, and every
+/// retry after a restart was stored a second time (final65/02).
 #[tokio::test]
-async fn an_event_a_destination_other_than_a_store_takes_is_not_taken_as_stored() {
+async fn an_event_a_destination_other_than_a_store_takes_is_taken_as_stored_by_its_store() {
     let dir = tempfile::tempdir().unwrap();
     let a = open(&dir.path().join("a"), json!({}));
     let generic = from_node("n1", 1, 1);
@@ -458,7 +461,7 @@ async fn an_event_a_destination_other_than_a_store_takes_is_not_taken_as_stored(
     )
     .unwrap();
     assert!(dedup.contains(&generic));
-    assert!(!dedup.contains(&authfail));
+    assert!(dedup.contains(&authfail));
 }
 
 /// A day when the server's clock was a day ahead: its records carry later

@@ -222,8 +222,8 @@ impl<'n> Reading<'n> {
         let event = &record.event;
         let key = Dedup::stored_key(fingerprints, event);
         let place = record.link.map_or(self.records, |l| l.seq);
-        // An event a destination that is not a store takes is never taken as stored
-        // here: what that destination holds cannot be read back (see `rebuild.rs`).
+        // Taken as stored once every store its destinations name holds it; the
+        // destinations that are not stores get its retry again (see `rebuild.rs`).
         if let Some(needed) = self.holders.needed(
             &event.topic,
             event.routing_key.as_deref(),
