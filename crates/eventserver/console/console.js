@@ -104,6 +104,34 @@
   const escaped = (c, notNfc) => HIDDEN.test(c)
     || (notNfc && c > '\u007f' && (MARK.test(c) || c.normalize('NFC') !== c));
 
+  // The values of the answer being shown that look like other values (UTS #39: another
+  // script, `\u{430}dmin`; or the confusable skeleton of another value of their column,
+  // `\u{49}ris` beside `\u{6c}ris`): value → the indexes of its characters (code points)
+  // to show escaped. The server decides, by the rule of the CLI's tables (auditrail-query's
+  // `lookalikes`), and sends them in the answer's `lookalikes`: the page keeps no copy
+  // of the rule or of Unicode's tables. Set while an answer is drawn (`withMarks`).
+  let marks = new Map();
+
+  /** Runs `draw` with the marks of `answers` (report answers) in force. */
+  function withMarks(answers, draw) {
+    const all = new Map();
+    for (const a of answers) {
+      for (const m of (a && Array.isArray(a.lookalikes) ? a.lookalikes : [])) {
+        if (typeof m.value !== 'string' || !Array.isArray(m.escaped)) continue;
+        const set = all.get(m.value) || new Set();
+        m.escaped.forEach((i) => set.add(i));
+        all.set(m.value, set);
+      }
+    }
+    const before = marks;
+    marks = all;
+    try {
+      draw();
+    } finally {
+      marks = before;
+    }
+  }
+
   /** `text` (from an event) as shown: each `escaped` character written `\u{hex}` (TAB,
    * LF, CR as `\t`, `\n`, `\r`), a backslash as `\\` (as the CLI's `shown.rs`: else the
    * user "bob" + U+200B and the user typed `bob\u{200b}` would be shown alike), and in
@@ -113,10 +141,13 @@
   function shown(text, backslash = true) {
     const s = String(text);
     const notNfc = s.normalize('NFC') !== s;
+    const mark = backslash ? marks.get(s) : undefined;
     let t = '';
+    let i = 0;
     for (const c of s) {
+      const marked = mark !== undefined && mark.has(i++);
       if (c === '\\' && backslash) t += '\\\\';
-      else if (!escaped(c, notNfc)) t += c;
+      else if (!marked && !escaped(c, notNfc)) t += c;
       else t += c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\u{' + hex(c) + '}';
     }
     return t.trim() !== t || t.startsWith('"') ? '"' + t.replace(/"/g, '\\"') + '"' : t;
@@ -702,10 +733,10 @@
       const [last, usage, hours, compute, apis] = await Promise.all([
         q('last-activity'), q('node-usage'), q('events-per-hour'), q('compute', { by }), q('api-answers'),
       ]);
-      renderLastActivity(last.report);
-      renderNodeUsage(usage.report, hours.report, hours.window, since);
-      renderCompute(compute.report, by);
-      renderApiAnswers(apis.report);
+      withMarks([last], () => renderLastActivity(last.report));
+      withMarks([usage, hours], () => renderNodeUsage(usage.report, hours.report, hours.window, since));
+      withMarks([compute], () => renderCompute(compute.report, by));
+      withMarks([apis], () => renderApiAnswers(apis.report));
       loaded('report-status', 'window: ' + last.window);
       // Lines of the stores that are not events (torn, or written by hand) are left out
       // of the reports: said, as the CLI says it. Each report counts those it read (a

@@ -18,6 +18,7 @@ use anyhow::Result;
 use auditrail_query::datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
 use auditrail_query::datafusion::arrow::datatypes::{DataType, Field, Schema};
 use auditrail_query::datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use auditrail_query::lookalikes::Marks;
 use auditrail_query::output::{self, Format};
 
 /// `text` with every character that could act on a terminal or on how a line reads
@@ -33,15 +34,38 @@ use auditrail_query::output::{self, Format};
 /// "José" written `e` + U+0301 is shown `Jose\u{301}`, apart from "José" in NFC
 /// (U+00E9), which it looks exactly like. A text in NFC is shown as it is: two
 /// different texts in NFC are never canonically equivalent. A text that mixes scripts
-/// or reads as ASCII in another script ([`lookalike`]: `аdmin`, Cyrillic `а`) has every
-/// character beyond ASCII escaped (`\u{430}dmin`), apart from the Latin `admin`.
+/// or reads as ASCII in another script ([`other_script`]: `аdmin`, Cyrillic `а`) has
+/// every character beyond ASCII escaped (`\u{430}dmin`), apart from the Latin `admin`.
+/// (In an answer's table, values of a column that look like each other are escaped
+/// where they differ too: [`marked`].)
 ///
 /// The backslash is doubled so that what is shown is one value's alone: were it kept,
 /// a user named `a` LF `b` and one named `a\nb` (a backslash and an `n`) would both be
 /// shown `a\nb`. Doubled, as in C, JSON and Rust's `char::escape_debug`, every shown
 /// text reads back to one value only.
 pub(crate) fn escape(text: &str) -> Cow<'_, str> {
-    escape_with(text, Backslash::Doubled)
+    MARKS.with_borrow(|marks| {
+        let marked: Vec<usize> = marks.escaped(text).collect();
+        escape_marked(text, Backslash::Doubled, &marked)
+    })
+}
+
+thread_local! {
+    /// The marks of the answer being written ([`with_marks`]): empty outside one.
+    static MARKS: std::cell::RefCell<Marks> = std::cell::RefCell::new(Marks::default());
+}
+
+/// `write()`'s output, with every value it shows through [`escape`] (table cells, CSV
+/// cells, list items) also escaped where `marks` say: the values of a column that look
+/// like each other (UTS #39 confusable skeletons, `\u{49}ris` and `\u{6c}ris`), by the
+/// rule the web console gets from the server (auditrail-query's `lookalikes`). The
+/// marks are the answer's, set for the time one answer is written, so that the many
+/// writers of cells (tables, charts, lists) all follow them.
+pub(crate) fn with_marks<R>(marks: Marks, write: impl FnOnce() -> R) -> R {
+    let before = MARKS.replace(marks);
+    let out = write();
+    MARKS.set(before);
+    out
 }
 
 /// `text`, one line of a diagnostic (an error or a report on stderr), with what
@@ -70,25 +94,34 @@ enum Backslash {
 }
 
 fn escape_with(text: &str, backslash: Backslash) -> Cow<'_, str> {
+    escape_marked(text, backslash, &[])
+}
+
+/// [`escape`] of `text`, with the characters at the indexes `marked` (code points, in
+/// order: [`Marks::escaped`]) escaped too.
+fn escape_marked<'a>(text: &'a str, backslash: Backslash, marked: &[usize]) -> Cow<'a, str> {
     let not_nfc = !unicode_normalization::is_nfc(text);
-    let lookalike = lookalike(text);
+    let other_script = other_script(text);
     let is_escaped =
-        |c: char| is_escaped(c) || (not_nfc && !nfc_stable(c)) || (lookalike && !c.is_ascii());
+        |c: char| is_escaped(c) || (not_nfc && !nfc_stable(c)) || (other_script && !c.is_ascii());
     let doubled = backslash == Backslash::Doubled;
-    if !text
-        .chars()
-        .any(|c| (doubled && c == '\\') || is_escaped(c))
+    if marked.is_empty()
+        && !text
+            .chars()
+            .any(|c| (doubled && c == '\\') || is_escaped(c))
     {
         return Cow::Borrowed(text);
     }
+    let mut marked = marked.iter().peekable();
     let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
+    for (i, c) in text.chars().enumerate() {
+        let is_marked = marked.next_if(|&&m| m == i).is_some();
         match c {
             '\\' if doubled => out.push_str("\\\\"),
             '\t' => out.push_str("\\t"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
-            c if is_escaped(c) => {
+            c if is_escaped(c) || is_marked => {
                 let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
             }
             c => out.push(c),
@@ -189,9 +222,9 @@ fn quoted(shown: &str) -> String {
 /// and the characters [`escape`] shows written as JSON escapes inside its strings.
 fn compact_json(json: &str) -> String {
     let not_nfc = !unicode_normalization::is_nfc(json);
-    let lookalike = lookalike(json);
+    let other_script = other_script(json);
     let is_escaped =
-        |c: char| is_escaped(c) || (not_nfc && !nfc_stable(c)) || (lookalike && !c.is_ascii());
+        |c: char| is_escaped(c) || (not_nfc && !nfc_stable(c)) || (other_script && !c.is_ascii());
     let mut out = String::with_capacity(json.len());
     let mut in_string = false;
     let mut chars = json.chars();
@@ -234,18 +267,10 @@ fn json_escape(out: &mut String, c: char) {
     }
 }
 
-/// Whether `text` can pass for another text of other code points by its letters'
-/// look (Unicode UTS #39, "Unicode Security Mechanisms"): it holds a character beyond
-/// ASCII, and either mixes scripts (not single-script, §5.1, by augmented script sets:
-/// digits and punctuation go with any script, Han with kana, Hangul or Bopomofo counts
-/// as one), as `аdmin` with a Cyrillic `а` (U+0430) does beside the Latin `admin`, or
-/// reads as ASCII (its confusable skeleton, §4, is ASCII), as the all-Cyrillic `орѕ`
-/// reads `ops`, or the fullwidth `ｄｅｍｏ` `demo`. Such a text is shown with every
-/// character beyond ASCII escaped (`\u{430}dmin`). A text of one script that does not
-/// read as ASCII (`Иван`, `José`, `田中`) is shown as it is.
-fn lookalike(text: &str) -> bool {
-    use unicode_security::{skeleton, MixedScript};
-    !text.is_ascii() && (!text.is_single_script() || skeleton(text).all(|c| c.is_ascii()))
+/// UTS #39's rule for a text alone (`аdmin`), the one the web console gets from the
+/// server: auditrail-query's [`auditrail_query::lookalikes::other_script`].
+fn other_script(text: &str) -> bool {
+    auditrail_query::lookalikes::other_script(text)
 }
 
 /// Whether `c` is shown as it is in a text not in NFC: not a combining mark, and left
@@ -320,7 +345,9 @@ pub(crate) fn rows(format: Format, batches: &[RecordBatch]) -> Result<String> {
     let escaped;
     let batches = match format {
         Format::Table | Format::Csv => {
-            escaped = self::batches(batches, format == Format::Csv)?;
+            escaped = with_marks(Marks::of_batches(batches), || {
+                self::batches(batches, format == Format::Csv)
+            })?;
             &escaped[..]
         }
         Format::Json | Format::Ndjson => batches,
