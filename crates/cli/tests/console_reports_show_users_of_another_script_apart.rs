@@ -25,7 +25,10 @@ async fn users_of_another_script_are_shown_escaped() {
     let users = [
         ("\u{430}dmin", "\\u{430}dmin"),
         ("\u{43e}\u{440}\u{455}", "\\u{43e}\\u{440}\\u{455}"),
-        ("\u{418}\u{432}\u{430}\u{43d}", "\u{418}\u{432}\u{430}\u{43d}"),
+        (
+            "\u{418}\u{432}\u{430}\u{43d}",
+            "\u{418}\u{432}\u{430}\u{43d}",
+        ),
     ];
     let body = users
         .iter()

@@ -43,13 +43,26 @@ fn values_of_a_column_that_look_alike_are_marked_where_they_differ() {
     );
     let (code, out) = run(dir.path(), &["sql", sql, "--store", "data/store"]);
     assert_eq!(code, 0, "{out}");
-    for shown in ["| \\u{49}ris ", "| \\u{6c}ris ", "| \\u{30}pen ", "| \\u{4f}pen ", "| bob "] {
+    for shown in [
+        "| \\u{49}ris ",
+        "| \\u{6c}ris ",
+        "| \\u{30}pen ",
+        "| \\u{4f}pen ",
+        "| bob ",
+    ] {
         assert!(out.contains(shown), "{shown} in:\n{out}");
     }
     // The report's table, by the same rule.
     let (code, out) = run(
         dir.path(),
-        &["query", "last-activity", "--store", "data/store", "--since", "2026-11-01"],
+        &[
+            "query",
+            "last-activity",
+            "--store",
+            "data/store",
+            "--since",
+            "2026-11-01",
+        ],
     );
     assert_eq!(code, 0, "{out}");
     for shown in ["\\u{49}ris ", "\\u{6c}ris ", "\\u{30}pen ", "\\u{4f}pen "] {
