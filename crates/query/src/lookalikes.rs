@@ -10,7 +10,8 @@
 //!   script (`аdmin` with a Cyrillic `а`): every character beyond ASCII is escaped.
 //! - [`Marks`], values of one column together: two distinct values of a column that
 //!   share a confusable skeleton (UTS #39 §4: `Iris` and `lris`, `0pen` and `Open`,
-//!   `admin` and `adrnin`, all of one script) are confusable with each other. In each,
+//!   `admin` and `adrnin`; values the first rule marks are left out) are confusable
+//!   with each other. In each,
 //!   the characters where it differs from another value of its group (what lies between
 //!   their common start and common end) are escaped: `\u{49}ris` and `\u{6c}ris`,
 //!   `ad\u{6d}in` and `ad\u{72}\u{6e}in`. Every such value is marked, not only the one
@@ -163,15 +164,19 @@ struct Columns {
 
 impl Columns {
     fn add(&mut self, column: String, value: &str) {
-        let skeletons = self.groups.entry(column).or_default();
-        let group = skeletons.entry(skeleton(value).collect()).or_default();
-        if group.iter().any(|v| v == value) {
+        // Another script is told apart by its escaped characters already (`\u{430}dmin`
+        // beside `admin`): the groups are of look-alikes that escape nothing else.
+        if other_script(value) {
+            if !self.other_script.iter().any(|v| v == value) {
+                self.other_script.push(value.to_owned());
+            }
             return;
         }
-        if other_script(value) {
-            self.other_script.push(value.to_owned());
+        let skeletons = self.groups.entry(column).or_default();
+        let group = skeletons.entry(skeleton(value).collect()).or_default();
+        if !group.iter().any(|v| v == value) {
+            group.push(value.to_owned());
         }
-        group.push(value.to_owned());
     }
 
     fn marks(self) -> Marks {
