@@ -3,7 +3,9 @@
 //! characters where they differ escaped, both of them (`\u{49}ris` and `\u{6c}ris`),
 //! as the CLI's tables show them: before, the page showed `Iris` and `lris` as two
 //! rows a reader takes for one user. A name that looks like no other (`bob`) is shown
-//! as it is. The server decides, per column of the answer (`lookalikes`).
+//! as it is. The server decides, per column of the answer (`lookalikes`): `lris` as the
+//! node of every event, alone in its column, is shown as it is there (before, marks
+//! were looked up by value, and the node was shown `\u{6c}ris` as the user was).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::browser_support;
@@ -32,7 +34,7 @@ async fn users_that_look_alike_are_marked_where_they_differ() {
         .map(|(i, (user, _))| {
             json!({
                 "id": new_id(i as u64 + 1, 0x1a3a), "timestamp": now, "topic": "generic",
-                "node": "node-c", "seq": i + 1,
+                "node": "lris", "seq": i + 1,
                 "message": {"msgType": "login", "authUser": user}
             })
             .to_string()
@@ -46,12 +48,11 @@ async fn users_that_look_alike_are_marked_where_they_differ() {
         ("look-alike", "report-status", "loaded"),
     )
     .await;
-    let mut shown: Vec<String> = browser
-        .table("#last-activity-table")
-        .await
-        .into_iter()
-        .map(|row| row[0].clone())
-        .collect();
+    let table = browser.table("#last-activity-table").await;
+    // USER, LAST ACTIVITY, NODE, ...
+    let nodes: Vec<&str> = table.iter().map(|row| row[2].as_str()).collect();
+    assert_eq!(nodes, ["lris"; 5], "{table:?}");
+    let mut shown: Vec<String> = table.into_iter().map(|row| row[0].clone()).collect();
     shown.sort();
     let mut want: Vec<String> = users.iter().map(|(_, s)| (*s).to_owned()).collect();
     want.sort();
