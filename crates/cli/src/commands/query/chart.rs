@@ -109,7 +109,10 @@ mod tests {
     fn tables_align_columns() {
         let t = table_of(
             &["A", "B"],
-            &[vec![Cell::Text("", "long-cell".into()), "x".to_owned().into()]],
+            &[vec![
+                Cell::Text("", "long-cell".into()),
+                "x".to_owned().into(),
+            ]],
         );
         assert_eq!(t, "A          B\nlong-cell  x\n");
     }
@@ -119,7 +122,10 @@ mod tests {
         let t = table_of(
             &["USER", "N"],
             &[
-                vec![Cell::Text("", "\u{7530}\u{4e2d}".into()), "1".to_owned().into()],
+                vec![
+                    Cell::Text("", "\u{7530}\u{4e2d}".into()),
+                    "1".to_owned().into(),
+                ],
                 vec![Cell::Text("", "bob".into()), "2".to_owned().into()],
             ],
         );
@@ -146,7 +152,10 @@ mod tests {
             &[
                 vec![Cell::Missing, Cell::Text("", "1".into())],
                 vec![Cell::Text("", "(none)".into()), Cell::Text("", "2".into())],
-                vec![Cell::Text("", "\u{0}(none)".into()), Cell::Text("", "3".into())],
+                vec![
+                    Cell::Text("", "\u{0}(none)".into()),
+                    Cell::Text("", "3".into()),
+                ],
             ],
         );
         let users: Vec<&str> = t

@@ -27,11 +27,7 @@ const ERRORS: &str = "[].errors[][]";
 
 /// `value=count` pairs (values from events of `column`, each a [`list_item`]) joined by
 /// `sep`.
-fn pairs<'a>(
-    column: &str,
-    m: impl IntoIterator<Item = (&'a String, &'a u64)>,
-    sep: &str,
-) -> Cell {
+fn pairs<'a>(column: &str, m: impl IntoIterator<Item = (&'a String, &'a u64)>, sep: &str) -> Cell {
     Cell::Own(
         m.into_iter()
             .map(|(k, c)| format!("{}={c}", list_item(column, k)))
@@ -97,7 +93,9 @@ pub(super) fn failed_logins(rows: &[FailedLogins]) -> String {
             .iter()
             .map(|f| {
                 vec![
-                    f.user.clone().map_or(Cell::Missing, |u| Cell::Text(USER, u)),
+                    f.user
+                        .clone()
+                        .map_or(Cell::Missing, |u| Cell::Text(USER, u)),
                     f.attempts.to_string().into(),
                     ts(f.last_attempt).into(),
                     if f.has_activity { "yes" } else { "no" }.to_owned().into(),
@@ -205,7 +203,9 @@ pub(super) fn compute(groups: &[ComputeGroup], by: ComputeBy) -> String {
             .map(|g| {
                 vec![
                     // A usage without one is `(none)`; a project named so is quoted.
-                    g.group.clone().map_or(Cell::Missing, |g| Cell::Text(GROUP, g)),
+                    g.group
+                        .clone()
+                        .map_or(Cell::Missing, |g| Cell::Text(GROUP, g)),
                     g.usages.to_string().into(),
                     format!("{:.1}", g.wall_time_ms as f64 / 1000.0).into(),
                     format!("{:.1}", g.cpu_time_ms / 1000.0).into(),
@@ -251,7 +251,9 @@ pub(super) fn api_answers(services: &[ApiService]) -> String {
                         .unwrap_or_default()
                 };
                 vec![
-                    s.service.clone().map_or(Cell::Missing, |s| Cell::Text(SERVICE, s)),
+                    s.service
+                        .clone()
+                        .map_or(Cell::Missing, |s| Cell::Text(SERVICE, s)),
                     s.queries.to_string().into(),
                     pairs(OUTCOMES, &s.outcomes, ","),
                     l(|l| l.p50).into(),
@@ -268,7 +270,9 @@ pub(super) fn api_answers(services: &[ApiService]) -> String {
         .filter(|s| !s.answers.is_empty() || !s.errors.is_empty())
         .map(|s| {
             vec![
-                s.service.clone().map_or(Cell::Missing, |s| Cell::Text(SERVICE, s)),
+                s.service
+                    .clone()
+                    .map_or(Cell::Missing, |s| Cell::Text(SERVICE, s)),
                 top(ANSWERS, &s.answers),
                 top(ERRORS, &s.errors),
             ]
