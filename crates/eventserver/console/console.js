@@ -104,44 +104,89 @@
   const escaped = (c, notNfc) => HIDDEN.test(c)
     || (notNfc && c > '\u007f' && (MARK.test(c) || c.normalize('NFC') !== c));
 
+  // The values of the answer being shown that look like other values (UTS #39: another
+  // script, `\u{430}dmin`; or the confusable skeleton of another value of their column,
+  // `\u{49}ris` beside `\u{6c}ris`): column → value → the indexes of its characters
+  // (code points) to show escaped. The server decides, by the rule of the CLI's tables
+  // (auditrail-query's `lookalikes`), and sends them in the answer's `lookalikes`, each
+  // with its column (the path of its field in the report's JSON: `.users[].user`): the
+  // page keeps no copy of the rule or of Unicode's tables. A value is marked in its
+  // column (the node `lris` is shown as it is beside the users `Iris` and `lris`); one
+  // shown in no column (a chart's legend, a sentence: `ANY_COLUMN`) as in any column
+  // it is marked in. Set while an answer is drawn (`withMarks`).
+  const ANY_COLUMN = null;
+  let marks = new Map();
+
+  /** Runs `draw` with the marks of `answers` (report answers) in force. */
+  function withMarks(answers, draw) {
+    const all = new Map();
+    const add = (column, value, escaped) => {
+      const values = all.get(column) || new Map();
+      all.set(column, values);
+      const set = values.get(value) || new Set();
+      escaped.forEach((i) => set.add(i));
+      values.set(value, set);
+    };
+    for (const a of answers) {
+      for (const m of (a && Array.isArray(a.lookalikes) ? a.lookalikes : [])) {
+        if (typeof m.column !== 'string' || typeof m.value !== 'string' || !Array.isArray(m.escaped)) continue;
+        add(m.column, m.value, m.escaped);
+        add(ANY_COLUMN, m.value, m.escaped);
+      }
+    }
+    const before = marks;
+    marks = all;
+    try {
+      draw();
+    } finally {
+      marks = before;
+    }
+  }
+
   /** `text` (from an event) as shown: each `escaped` character written `\u{hex}` (TAB,
    * LF, CR as `\t`, `\n`, `\r`), a backslash as `\\` (as the CLI's `shown.rs`: else the
    * user "bob" + U+200B and the user typed `bob\u{200b}` would be shown alike), and in
    * quotes when it starts or ends with white space or starts with a quote ("alice "
    * would look like "alice", another user). `backslash` false: a server's message, not
-   * an event's value, whose backslashes are its own (`\"` in a quoted name). */
-  function shown(text, backslash = true) {
+   * an event's value, whose backslashes are its own (`\"` in a quoted name). `column`:
+   * the value's column in the answer, for its marks (`withMarks`). */
+  function shown(text, backslash = true, column = ANY_COLUMN) {
     const s = String(text);
     const notNfc = s.normalize('NFC') !== s;
+    const mark = backslash ? (marks.get(column) || new Map()).get(s) : undefined;
     let t = '';
+    let i = 0;
     for (const c of s) {
+      const marked = mark !== undefined && mark.has(i++);
       if (c === '\\' && backslash) t += '\\\\';
-      else if (!escaped(c, notNfc)) t += c;
+      else if (!marked && !escaped(c, notNfc)) t += c;
       else t += c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\u{' + hex(c) + '}';
     }
     return t.trim() !== t || t.startsWith('"') ? '"' + t.replace(/"/g, '\\"') + '"' : t;
   }
 
   // A value that is not a string as its JSON (`compact`, whose escapes are JSON's own).
-  const str = (v) => (v === undefined || v === null ? '' : typeof v === 'string' ? shown(v) : compact(JSON.stringify(v)));
+  // `column`: the value's column in the answer, for its marks (`withMarks`).
+  const str = (v, column = ANY_COLUMN) => (v === undefined || v === null ? ''
+    : typeof v === 'string' ? shown(v, true, column) : compact(JSON.stringify(v)));
   // What a report's cell shows for no value at all; a string that reads the same is
   // shown in quotes (the user "(no user name)" is not a failed login that named none).
   const NO_USER = '(no user name)';
   /** A report's text value as shown: as `str`, and in quotes when it would read as no
    * value (the empty string, as in the tail) or as the page's placeholder. */
-  const named = (v) => (v === '' || v === NO_USER ? '"' + v.replace(/"/g, '\\"') + '"' : str(v));
+  const named = (v, column = ANY_COLUMN) => (v === '' || v === NO_USER ? '"' + v.replace(/"/g, '\\"') + '"' : str(v, column));
   /** One value of a list a cell holds (client addresses, `value: count` pairs): as
    * `named`, and in quotes also when it holds a separator of such lists (`,`, `:`,
    * `(`, `)`): the one address "203.0.113.7, 10.0.0.1" read as two, and the error
    * "age=x, expected: number" of 2 queries as two errors (as `list_item` in the CLI's
    * `shown.rs`). */
-  const listItem = (v) => {
-    const t = named(v);
+  const listItem = (v, column = ANY_COLUMN) => {
+    const t = named(v, column);
     return typeof v === 'string' && !t.startsWith('"') && /[,:()]/.test(t)
       ? '"' + t.replace(/"/g, '\\"') + '"' : t;
   };
-  const counts = (map) => Object.entries(map || {}).map(([k, n]) => listItem(k) + ': ' + n).join(', ');
-  const pairs = (list) => (list || []).map(([k, n]) => listItem(k) + ' (' + n + ')').join(', ');
+  const counts = (map, column) => Object.entries(map || {}).map(([k, n]) => listItem(k, column) + ': ' + n).join(', ');
+  const pairs = (list, column) => (list || []).map(([k, n]) => listItem(k, column) + ' (' + n + ')').join(', ');
   const seconds = (ms) => (Number(ms) / 1000).toFixed(1);
   const ms = (v) => (v === undefined || v === null ? '' : Number(v).toFixed(1));
 
@@ -702,10 +747,10 @@
       const [last, usage, hours, compute, apis] = await Promise.all([
         q('last-activity'), q('node-usage'), q('events-per-hour'), q('compute', { by }), q('api-answers'),
       ]);
-      renderLastActivity(last.report);
-      renderNodeUsage(usage.report, hours.report, hours.window, since);
-      renderCompute(compute.report, by);
-      renderApiAnswers(apis.report);
+      withMarks([last], () => renderLastActivity(last.report));
+      withMarks([usage, hours], () => renderNodeUsage(usage.report, hours.report, hours.window, since));
+      withMarks([compute], () => renderCompute(compute.report, by));
+      withMarks([apis], () => renderApiAnswers(apis.report));
       loaded('report-status', 'window: ' + last.window);
       // Lines of the stores that are not events (torn, or written by hand) are left out
       // of the reports: said, as the CLI says it. Each report counts those it read (a
@@ -750,12 +795,15 @@
   }
 
   function renderLastActivity(r) {
+    // (The columns: the paths of the fields in the answer's JSON, as its marks name them.)
     fillTable($('last-activity-table'), (r.users || []).map((u) => [
-      named(u.user), str(u.lastActivity), str(u.node), named(u.msgType), u.events, u.failedLogins,
+      named(u.user, '.users[].user'), str(u.lastActivity), str(u.node, '.users[].node'),
+      named(u.msgType, '.users[].msgType'), u.events, u.failedLogins,
     ]), 'no user activity in this window');
     fillTable($('failed-logins-table'), (r.failedLogins || []).map((f) => [
-      f.user === null || f.user === undefined ? NO_USER : named(f.user),
-      f.attempts, str(f.lastAttempt), (f.clientIps || f.clientIPs || []).map(listItem).join(', '),
+      f.user === null || f.user === undefined ? NO_USER : named(f.user, '.failedLogins[].user'),
+      f.attempts, str(f.lastAttempt),
+      (f.clientIps || f.clientIPs || []).map((ip) => listItem(ip, '.failedLogins[].clientIps[]')).join(', '),
       f.hasActivity ? 'yes' : 'no',
     ]), 'no failed logins in this window');
     // An authUser that is no string (42) is no user name: said, not dropped silently.
@@ -777,13 +825,14 @@
 
   function renderNodeUsage(nodes, hours, window, length) {
     fillTable($('node-usage-table'), nodes.map((n) => [
-      str(n.node), n.events, n.users, n.failedLogins, str(n.firstSeen), str(n.lastSeen), counts(n.topics),
+      str(n.node, '[].node'), n.events, n.users, n.failedLogins, str(n.firstSeen), str(n.lastSeen),
+      counts(n.topics, '[].topics{}'),
     ]), 'no events in this window');
     const some = nodes.filter((n) => Number(n.invalidValues) > 0);
     const left = some.reduce((s, n) => s + Number(n.invalidValues), 0);
     say('node-usage-left-out', left === 0 ? '' : left + (left === 1 ? ' authUser value' : ' authUser values')
       + ' left out of users as no user name (no string: a number, an object): '
-      + some.map((n) => shown(String(n.node)) + ' ' + n.invalidValues).join(', ') + ' (docs/query.md)');
+      + some.map((n) => shown(String(n.node), true, '[].node') + ' ' + n.invalidValues).join(', ') + ' (docs/query.md)');
     // Events per hour, one stacked bar per hour, a colour per node.
     const nodeList = [...new Set(hours.map((h) => h.node))].sort();
     const events = new Map(); // hour (ms) → node → events
@@ -863,41 +912,41 @@
    * key or user, or queries without a routing key (`null`), and one really named so (or
    * empty) in quotes. */
   const NO_GROUP = '(none)';
-  const groupName = (g) => (g === null || g === undefined ? NO_GROUP
-    : g === '' || g === NO_GROUP ? '"' + g.replace(/"/g, '\\"') + '"' : str(g));
+  const groupName = (g, column) => (g === null || g === undefined ? NO_GROUP
+    : g === '' || g === NO_GROUP ? '"' + g.replace(/"/g, '\\"') + '"' : str(g, column));
 
   function renderCompute(groups, by) {
     $('compute-by-label').textContent = by;
     $('compute-group-head').textContent = by;
     fillTable($('compute-table'), groups.map((g) => [
-      groupName(g.group), g.usages, { text: seconds(g.cpuTimeMs), cls: 'num' }, { text: seconds(g.wallTimeMs), cls: 'num' },
-      counts(g.types),
+      groupName(g.group, '[].group'), g.usages, { text: seconds(g.cpuTimeMs), cls: 'num' }, { text: seconds(g.wallTimeMs), cls: 'num' },
+      counts(g.types, '[].types{}'),
     ]), 'no compute usage in this window');
-    leftOut('compute-left-out', groups, (g) => groupName(g.group), 'startTime/endTime not a time of the years 0000 to '
+    leftOut('compute-left-out', groups, (g) => groupName(g.group, '[].group'), 'startTime/endTime not a time of the years 0000 to '
       + '9999, cpuTotalMS not a number from 0 to 2^53 ms, an end before its start, or a project key or user '
       + 'that is no string, counted under (none)');
     barChart($('compute-chart'), 'CPU time per ' + by + ' (s)', groups.map((g) => ({
-      label: groupName(g.group), segments: [{ key: 'CPU s', value: Number(g.cpuTimeMs) / 1000 }],
+      label: groupName(g.group, '[].group'), segments: [{ key: 'CPU s', value: Number(g.cpuTimeMs) / 1000 }],
     })), ['CPU s'], 'stack');
   }
 
   function renderApiAnswers(services) {
     fillTable($('api-answers-table'), services.map((s) => {
       const l = s.latency || {};
-      return [groupName(s.service), s.queries, counts(s.outcomes),
+      return [groupName(s.service, '[].service'), s.queries, counts(s.outcomes, '[].outcomes{}'),
         { text: ms(l.p50), cls: 'num' }, { text: ms(l.p90), cls: 'num' },
         { text: ms(l.p99), cls: 'num' }, { text: ms(l.max), cls: 'num' },
-        pairs(s.answers), pairs(s.errors)];
+        pairs(s.answers, '[].answers[][]'), pairs(s.errors, '[].errors[][]')];
     }), 'no API queries in this window');
-    leftOut('api-left-out', services, (s) => groupName(s.service), 'responseTimeMS not a number from 0 to 2^53 ms');
+    leftOut('api-left-out', services, (s) => groupName(s.service, '[].service'), 'responseTimeMS not a number from 0 to 2^53 ms');
     const outcomes = [...new Set(services.flatMap((s) => Object.keys(s.outcomes || {})))].sort();
     barChart($('api-outcomes-chart'), 'API outcomes (queries)', services.map((s) => ({
-      label: groupName(s.service),
+      label: groupName(s.service, '[].service'),
       segments: outcomes.map((o) => ({ key: o, value: (s.outcomes || {})[o] || 0 })),
     })), outcomes, 'stack');
     const timed = services.filter((s) => s.latency);
     barChart($('api-latency-chart'), 'API latency (ms)', timed.map((s) => ({
-      label: groupName(s.service),
+      label: groupName(s.service, '[].service'),
       segments: ['p50', 'p90', 'p99'].map((p) => ({ key: p, value: s.latency[p] })),
     })), ['p50', 'p90', 'p99'], 'group');
   }

@@ -39,6 +39,7 @@ mod spill;
 mod window;
 mod words;
 
+pub mod lookalikes;
 pub mod output;
 pub mod reports;
 pub mod search;

@@ -18,6 +18,7 @@ use anyhow::Result;
 use auditrail_query::datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
 use auditrail_query::datafusion::arrow::datatypes::{DataType, Field, Schema};
 use auditrail_query::datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use auditrail_query::lookalikes::Marks;
 use auditrail_query::output::{self, Format};
 
 /// `text` with every character that could act on a terminal or on how a line reads
@@ -33,8 +34,11 @@ use auditrail_query::output::{self, Format};
 /// "José" written `e` + U+0301 is shown `Jose\u{301}`, apart from "José" in NFC
 /// (U+00E9), which it looks exactly like. A text in NFC is shown as it is: two
 /// different texts in NFC are never canonically equivalent. A text that mixes scripts
-/// or reads as ASCII in another script ([`lookalike`]: `аdmin`, Cyrillic `а`) has every
-/// character beyond ASCII escaped (`\u{430}dmin`), apart from the Latin `admin`.
+/// or reads as ASCII in another script ([`other_script`]: `аdmin`, Cyrillic `а`) has
+/// every character beyond ASCII escaped (`\u{430}dmin`), apart from the Latin `admin`.
+/// (In an answer's table, values of a column that look like each other are escaped
+/// where they differ too: [`with_marks`], and the cells of [`table_cell`],
+/// [`list_item`] and [`csv_cell`], which name their column.)
 ///
 /// The backslash is doubled so that what is shown is one value's alone: were it kept,
 /// a user named `a` LF `b` and one named `a\nb` (a backslash and an `n`) would both be
@@ -42,6 +46,34 @@ use auditrail_query::output::{self, Format};
 /// text reads back to one value only.
 pub(crate) fn escape(text: &str) -> Cow<'_, str> {
     escape_with(text, Backslash::Doubled)
+}
+
+/// [`escape`] of `text`, a value of `column` of the answer being written, with the
+/// characters the answer's marks ([`with_marks`]) say for it in that column escaped
+/// too: the same value in another column, where it looks like no other, is not.
+fn escape_in<'a>(column: &str, text: &'a str) -> Cow<'a, str> {
+    MARKS.with_borrow(|marks| {
+        let marked: Vec<usize> = marks.escaped(column, text).collect();
+        escape_marked(text, Backslash::Doubled, &marked)
+    })
+}
+
+thread_local! {
+    /// The marks of the answer being written ([`with_marks`]): empty outside one.
+    static MARKS: std::cell::RefCell<Marks> = std::cell::RefCell::new(Marks::default());
+}
+
+/// `write()`'s output, with every value it shows as a cell of a column ([`table_cell`],
+/// [`csv_cell`], [`list_item`]) also escaped where `marks` say: the values of a column
+/// that look like each other (UTS #39 confusable skeletons, `\u{49}ris` and `\u{6c}ris`), by the
+/// rule the web console gets from the server (auditrail-query's `lookalikes`). The
+/// marks are the answer's, set for the time one answer is written, so that the many
+/// writers of cells (tables, charts, lists) all follow them.
+pub(crate) fn with_marks<R>(marks: Marks, write: impl FnOnce() -> R) -> R {
+    let before = MARKS.replace(marks);
+    let out = write();
+    MARKS.set(before);
+    out
 }
 
 /// `text`, one line of a diagnostic (an error or a report on stderr), with what
@@ -70,25 +102,34 @@ enum Backslash {
 }
 
 fn escape_with(text: &str, backslash: Backslash) -> Cow<'_, str> {
+    escape_marked(text, backslash, &[])
+}
+
+/// [`escape`] of `text`, with the characters at the indexes `marked` (code points, in
+/// order: [`Marks::escaped`]) escaped too.
+fn escape_marked<'a>(text: &'a str, backslash: Backslash, marked: &[usize]) -> Cow<'a, str> {
     let not_nfc = !unicode_normalization::is_nfc(text);
-    let lookalike = lookalike(text);
+    let other_script = other_script(text);
     let is_escaped =
-        |c: char| is_escaped(c) || (not_nfc && !nfc_stable(c)) || (lookalike && !c.is_ascii());
+        |c: char| is_escaped(c) || (not_nfc && !nfc_stable(c)) || (other_script && !c.is_ascii());
     let doubled = backslash == Backslash::Doubled;
-    if !text
-        .chars()
-        .any(|c| (doubled && c == '\\') || is_escaped(c))
+    if marked.is_empty()
+        && !text
+            .chars()
+            .any(|c| (doubled && c == '\\') || is_escaped(c))
     {
         return Cow::Borrowed(text);
     }
+    let mut marked = marked.iter().peekable();
     let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
+    for (i, c) in text.chars().enumerate() {
+        let is_marked = marked.next_if(|&&m| m == i).is_some();
         match c {
             '\\' if doubled => out.push_str("\\\\"),
             '\t' => out.push_str("\\t"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
-            c if is_escaped(c) => {
+            c if is_escaped(c) || is_marked => {
                 let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
             }
             c => out.push(c),
@@ -101,8 +142,12 @@ fn escape_with(text: &str, backslash: Backslash) -> Cow<'_, str> {
 /// when it is empty, starts or ends with white space or starts with a quote: padded
 /// into a column, `"alice "` would look like `alice`, another user, and an empty cell
 /// is a null (no value), not the empty text.
-pub(crate) fn table_cell(text: &str) -> Cow<'_, str> {
-    quoted_if(escape(text), |t| {
+///
+/// `column` names the cell's column for the answer's marks ([`with_marks`]): the
+/// position of a batch's column (`0`), or the path of a report's field as its JSON
+/// rows give it (`[].user`, [`Marks::of_json`]).
+pub(crate) fn table_cell<'a>(column: &str, text: &'a str) -> Cow<'a, str> {
+    quoted_if(escape_in(column, text), |t| {
         t.is_empty() || t.trim() != t || t.starts_with('"')
     })
 }
@@ -112,8 +157,9 @@ pub(crate) fn table_cell(text: &str) -> Cow<'_, str> {
 /// `=`, the separators of such lists. Joined as they were, the one address
 /// "203.0.113.7, 10.0.0.1" read as two, and the error "age=x, expected number" counted
 /// twice (`age=x, expected number=2`) as two errors.
-pub(crate) fn list_item(text: &str) -> Cow<'_, str> {
-    quoted_if(escape(text), |t| {
+/// `column` as [`table_cell`]'s: the list's own (`[].topics{}`, `[].clientIps[]`).
+pub(crate) fn list_item<'a>(column: &str, text: &'a str) -> Cow<'a, str> {
+    quoted_if(escape_in(column, text), |t| {
         t.is_empty() || t.trim() != t || t.starts_with('"') || t.contains([',', '='])
     })
 }
@@ -132,8 +178,9 @@ fn quoted_if<'a>(shown: Cow<'a, str>, quote: impl Fn(&str) -> bool) -> Cow<'a, s
 /// than evaluating it as a formula (OWASP, "CSV Injection"). A text that starts with
 /// `'` itself gets one more, or `'=1+1` and `=1+1` would be the same cell (a
 /// spreadsheet hides the first `'`: it shows each as it was).
-pub(crate) fn csv_cell(text: &str) -> Cow<'_, str> {
-    let text = escape(text);
+/// `column` as [`table_cell`]'s.
+pub(crate) fn csv_cell<'a>(column: &str, text: &'a str) -> Cow<'a, str> {
+    let text = escape_in(column, text);
     if text.starts_with(['=', '+', '-', '@', '\'']) {
         Cow::Owned(format!("'{text}"))
     } else {
@@ -189,9 +236,9 @@ fn quoted(shown: &str) -> String {
 /// and the characters [`escape`] shows written as JSON escapes inside its strings.
 fn compact_json(json: &str) -> String {
     let not_nfc = !unicode_normalization::is_nfc(json);
-    let lookalike = lookalike(json);
+    let other_script = other_script(json);
     let is_escaped =
-        |c: char| is_escaped(c) || (not_nfc && !nfc_stable(c)) || (lookalike && !c.is_ascii());
+        |c: char| is_escaped(c) || (not_nfc && !nfc_stable(c)) || (other_script && !c.is_ascii());
     let mut out = String::with_capacity(json.len());
     let mut in_string = false;
     let mut chars = json.chars();
@@ -234,18 +281,10 @@ fn json_escape(out: &mut String, c: char) {
     }
 }
 
-/// Whether `text` can pass for another text of other code points by its letters'
-/// look (Unicode UTS #39, "Unicode Security Mechanisms"): it holds a character beyond
-/// ASCII, and either mixes scripts (not single-script, §5.1, by augmented script sets:
-/// digits and punctuation go with any script, Han with kana, Hangul or Bopomofo counts
-/// as one), as `аdmin` with a Cyrillic `а` (U+0430) does beside the Latin `admin`, or
-/// reads as ASCII (its confusable skeleton, §4, is ASCII), as the all-Cyrillic `орѕ`
-/// reads `ops`, or the fullwidth `ｄｅｍｏ` `demo`. Such a text is shown with every
-/// character beyond ASCII escaped (`\u{430}dmin`). A text of one script that does not
-/// read as ASCII (`Иван`, `José`, `田中`) is shown as it is.
-fn lookalike(text: &str) -> bool {
-    use unicode_security::{skeleton, MixedScript};
-    !text.is_ascii() && (!text.is_single_script() || skeleton(text).all(|c| c.is_ascii()))
+/// UTS #39's rule for a text alone (`аdmin`), the one the web console gets from the
+/// server: auditrail-query's [`auditrail_query::lookalikes::other_script`].
+fn other_script(text: &str) -> bool {
+    auditrail_query::lookalikes::other_script(text)
 }
 
 /// Whether `c` is shown as it is in a text not in NFC: not a combining mark, and left
@@ -320,7 +359,9 @@ pub(crate) fn rows(format: Format, batches: &[RecordBatch]) -> Result<String> {
     let escaped;
     let batches = match format {
         Format::Table | Format::Csv => {
-            escaped = self::batches(batches, format == Format::Csv)?;
+            escaped = with_marks(Marks::of_batches(batches), || {
+                self::batches(batches, format == Format::Csv)
+            })?;
             &escaped[..]
         }
         Format::Json | Format::Ndjson => batches,
@@ -342,7 +383,9 @@ pub(crate) fn batches(batches: &[RecordBatch], csv: bool) -> Result<Vec<RecordBa
             let schema = batch.schema();
             let mut fields = Vec::with_capacity(batch.num_columns());
             let mut columns: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns());
-            for (field, column) in schema.fields().iter().zip(batch.columns()) {
+            for (i, (field, column)) in schema.fields().iter().zip(batch.columns()).enumerate() {
+                // The column as the answer's marks name it (`Marks::of_batches`).
+                let name = i.to_string();
                 if holds_no_text(field.data_type()) {
                     fields.push(field.as_ref().clone());
                     columns.push(Arc::clone(column));
@@ -359,9 +402,9 @@ pub(crate) fn batches(batches: &[RecordBatch], csv: bool) -> Result<Vec<RecordBa
                             // A null is shown as an empty cell: an empty text is not
                             // (`table_cell` quotes it).
                             let shown = if csv {
-                                csv_cell(&text)
+                                csv_cell(&name, &text)
                             } else {
-                                table_cell(&text)
+                                table_cell(&name, &text)
                             };
                             shown.into_owned()
                         })
@@ -417,7 +460,7 @@ mod tests {
         assert_eq!(escape("a\\nb"), "a\\\\nb");
         // A backslash before an escaped character, and one before its escape's text.
         assert_ne!(escape("\\\t"), escape("\\\\t"));
-        assert_ne!(table_cell("\"a\\\""), table_cell("\"a\\"));
+        assert_ne!(table_cell("", "\"a\\\""), table_cell("", "\"a\\"));
     }
 
     /// A diagnostic shows each character once: a text already escaped by `{:?}` is
@@ -443,13 +486,13 @@ mod tests {
 
     #[test]
     fn table_cells_that_would_look_like_another_value_are_quoted() {
-        assert_eq!(table_cell("alice"), "alice");
-        assert_eq!(table_cell("alice "), "\"alice \"");
-        assert_eq!(table_cell(" alice"), "\" alice\"");
-        assert_eq!(table_cell("\"alice\""), "\"\\\"alice\\\"\"");
-        assert_eq!(table_cell("bob\u{200b}"), "bob\\u{200b}");
-        assert_eq!(table_cell("a b"), "a b");
-        assert_eq!(table_cell(""), "\"\"");
+        assert_eq!(table_cell("", "alice"), "alice");
+        assert_eq!(table_cell("", "alice "), "\"alice \"");
+        assert_eq!(table_cell("", " alice"), "\" alice\"");
+        assert_eq!(table_cell("", "\"alice\""), "\"\\\"alice\\\"\"");
+        assert_eq!(table_cell("", "bob\u{200b}"), "bob\\u{200b}");
+        assert_eq!(table_cell("", "a b"), "a b");
+        assert_eq!(table_cell("", ""), "\"\"");
     }
 
     #[test]
@@ -497,8 +540,8 @@ mod tests {
 
     #[test]
     fn lookalike_spaces_invisible_characters_and_non_nfc_text_are_shown_apart() {
-        assert_eq!(table_cell("\u{a0}bob"), "\\u{a0}bob");
-        assert_eq!(table_cell(" bob"), "\" bob\"");
+        assert_eq!(table_cell("", "\u{a0}bob"), "\\u{a0}bob");
+        assert_eq!(table_cell("", " bob"), "\" bob\"");
         assert_eq!(
             escape("a\u{2003}b\u{3000}c\u{202f}"),
             "a\\u{2003}b\\u{3000}c\\u{202f}"
@@ -562,18 +605,18 @@ mod tests {
 
     #[test]
     fn csv_cells_do_not_start_a_formula() {
-        assert_eq!(csv_cell("=1+1"), "'=1+1");
-        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(csv_cell("-2"), "'-2");
-        assert_eq!(csv_cell("+x"), "'+x");
-        assert_eq!(csv_cell("a=b"), "a=b");
-        assert_eq!(csv_cell("\r=x"), "\\r=x");
+        assert_eq!(csv_cell("", "=1+1"), "'=1+1");
+        assert_eq!(csv_cell("", "@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_cell("", "-2"), "'-2");
+        assert_eq!(csv_cell("", "+x"), "'+x");
+        assert_eq!(csv_cell("", "a=b"), "a=b");
+        assert_eq!(csv_cell("", "\r=x"), "\\r=x");
     }
 
     #[test]
     fn a_csv_cell_starting_with_a_quote_is_not_taken_for_a_guarded_formula() {
-        assert_eq!(csv_cell("'=1+1"), "''=1+1");
-        assert_ne!(csv_cell("'=1+1"), csv_cell("=1+1"));
-        assert_eq!(csv_cell("'quoted"), "''quoted");
+        assert_eq!(csv_cell("", "'=1+1"), "''=1+1");
+        assert_ne!(csv_cell("", "'=1+1"), csv_cell("", "=1+1"));
+        assert_eq!(csv_cell("", "'quoted"), "''quoted");
     }
 }

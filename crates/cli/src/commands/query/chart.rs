@@ -24,9 +24,11 @@ const NONE: &str = "(none)";
 
 /// A cell of a [`table_of`]: a value from events, the report's own text, or none.
 pub(super) enum Cell {
-    /// A value taken from events, shown through [`shown::table_cell`], and in quotes
-    /// when it reads as a missing value (`"(none)"`).
-    Text(String),
+    /// A value taken from events, of the column named first (the path of its field in
+    /// the report's JSON rows, `[].user`, which the answer's marks name it by), shown
+    /// through [`shown::table_cell`], and in quotes when it reads as a missing value
+    /// (`"(none)"`).
+    Text(&'static str, String),
     /// The report's own text (a count, a time, a bar, or a list whose values were
     /// each shown through [`shown::list_item`]): written as it is. An empty one is
     /// an empty cell (no latency, no bar), not an empty text from an event.
@@ -55,7 +57,7 @@ pub(super) fn table_of(header: &[&str], rows: &[Vec<Cell>]) -> String {
                 .map(|c| match c {
                     Cell::Missing => NONE.to_owned(),
                     Cell::Own(text) => text.clone(),
-                    Cell::Text(text) => match shown::table_cell(text) {
+                    Cell::Text(column, text) => match shown::table_cell(column, text) {
                         shown if shown == NONE => format!("\"{NONE}\""),
                         shown => shown.into_owned(),
                     },
@@ -107,7 +109,10 @@ mod tests {
     fn tables_align_columns() {
         let t = table_of(
             &["A", "B"],
-            &[vec![Cell::Text("long-cell".into()), "x".to_owned().into()]],
+            &[vec![
+                Cell::Text("", "long-cell".into()),
+                "x".to_owned().into(),
+            ]],
         );
         assert_eq!(t, "A          B\nlong-cell  x\n");
     }
@@ -117,8 +122,11 @@ mod tests {
         let t = table_of(
             &["USER", "N"],
             &[
-                vec![Cell::Text("\u{7530}\u{4e2d}".into()), "1".to_owned().into()],
-                vec![Cell::Text("bob".into()), "2".to_owned().into()],
+                vec![
+                    Cell::Text("", "\u{7530}\u{4e2d}".into()),
+                    "1".to_owned().into(),
+                ],
+                vec![Cell::Text("", "bob".into()), "2".to_owned().into()],
             ],
         );
         assert_eq!(t, "USER  N\n\u{7530}\u{4e2d}  1\nbob   2\n");
@@ -129,8 +137,8 @@ mod tests {
         let t = table_of(
             &["USER", "EVENTS"],
             &[
-                vec![Cell::Text("alice".into()), "3".to_owned().into()],
-                vec![Cell::Text("alice ".into()), "1".to_owned().into()],
+                vec![Cell::Text("", "alice".into()), "3".to_owned().into()],
+                vec![Cell::Text("", "alice ".into()), "1".to_owned().into()],
             ],
         );
         let rows: Vec<&str> = t.lines().skip(1).collect();
@@ -142,9 +150,12 @@ mod tests {
         let t = table_of(
             &["USER", "N"],
             &[
-                vec![Cell::Missing, Cell::Text("1".into())],
-                vec![Cell::Text("(none)".into()), Cell::Text("2".into())],
-                vec![Cell::Text("\u{0}(none)".into()), Cell::Text("3".into())],
+                vec![Cell::Missing, Cell::Text("", "1".into())],
+                vec![Cell::Text("", "(none)".into()), Cell::Text("", "2".into())],
+                vec![
+                    Cell::Text("", "\u{0}(none)".into()),
+                    Cell::Text("", "3".into()),
+                ],
             ],
         );
         let users: Vec<&str> = t

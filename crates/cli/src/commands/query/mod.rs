@@ -241,7 +241,11 @@ fn rows<T: ReportRow>(
     table: impl FnOnce() -> String,
 ) -> Result<String> {
     match format {
-        Format::Table => Ok(table()),
+        // Marked by the rows as the server's answer marks them for the web console.
+        Format::Table => Ok(super::shown::with_marks(
+            auditrail_query::lookalikes::Marks::of_json(&serde_json::to_value(rows)?),
+            table,
+        )),
         Format::Csv => super::shown::rows(format, &[reports::batch(rows)?]),
         Format::Json | Format::Ndjson => {
             let mut out = Vec::new();

@@ -9,11 +9,28 @@ use crate::commands::shown::list_item;
 
 const BAR: usize = 30;
 
-/// `value=count` pairs (values from events, each a [`list_item`]) joined by `sep`.
-fn pairs<'a>(m: impl IntoIterator<Item = (&'a String, &'a u64)>, sep: &str) -> Cell {
+// The columns of the values shown, as the answer's marks name them (`Marks::of_json` of
+// the report's rows: the path of each field in their JSON, `[]` an array, `{}` the
+// member names of an object), so that values of one column that look alike are marked
+// there and nowhere else.
+const USER: &str = "[].user";
+const NODE: &str = "[].node";
+const MSG_TYPE: &str = "[].msgType";
+const CLIENT_IPS: &str = "[].clientIps[]";
+const TOPICS: &str = "[].topics{}";
+const GROUP: &str = "[].group";
+const TYPES: &str = "[].types{}";
+const SERVICE: &str = "[].service";
+const OUTCOMES: &str = "[].outcomes{}";
+const ANSWERS: &str = "[].answers[][]";
+const ERRORS: &str = "[].errors[][]";
+
+/// `value=count` pairs (values from events of `column`, each a [`list_item`]) joined by
+/// `sep`.
+fn pairs<'a>(column: &str, m: impl IntoIterator<Item = (&'a String, &'a u64)>, sep: &str) -> Cell {
     Cell::Own(
         m.into_iter()
-            .map(|(k, c)| format!("{}={c}", list_item(k)))
+            .map(|(k, c)| format!("{}={c}", list_item(column, k)))
             .collect::<Vec<_>>()
             .join(sep),
     )
@@ -37,10 +54,10 @@ pub(super) fn last_activity(r: &LastActivity) -> String {
             .iter()
             .map(|u| {
                 vec![
-                    Cell::Text(u.user.clone()),
+                    Cell::Text(USER, u.user.clone()),
                     u.last_activity.to_string().into(),
-                    Cell::Text(u.node.clone()),
-                    Cell::Text(u.msg_type.clone()),
+                    Cell::Text(NODE, u.node.clone()),
+                    Cell::Text(MSG_TYPE, u.msg_type.clone()),
                     u.events.to_string().into(),
                     u.failed_logins.to_string().into(),
                 ]
@@ -76,13 +93,15 @@ pub(super) fn failed_logins(rows: &[FailedLogins]) -> String {
             .iter()
             .map(|f| {
                 vec![
-                    f.user.clone().map_or(Cell::Missing, Cell::Text),
+                    f.user
+                        .clone()
+                        .map_or(Cell::Missing, |u| Cell::Text(USER, u)),
                     f.attempts.to_string().into(),
                     ts(f.last_attempt).into(),
                     if f.has_activity { "yes" } else { "no" }.to_owned().into(),
                     f.client_ips
                         .iter()
-                        .map(|ip| list_item(ip))
+                        .map(|ip| list_item(CLIENT_IPS, ip))
                         .collect::<Vec<_>>()
                         .join(",")
                         .into(),
@@ -133,13 +152,13 @@ pub(super) fn node_usage(nodes: &[NodeUsage]) -> String {
             .iter()
             .map(|u| {
                 vec![
-                    Cell::Text(u.node.clone()),
+                    Cell::Text(NODE, u.node.clone()),
                     u.events.to_string().into(),
                     u.users.to_string().into(),
                     u.failed_logins.to_string().into(),
                     ts(u.first_seen).into(),
                     ts(u.last_seen).into(),
-                    pairs(&u.topics, ","),
+                    pairs(TOPICS, &u.topics, ","),
                     bar(u.events as f64, max, BAR).into(),
                 ]
             })
@@ -151,7 +170,7 @@ pub(super) fn node_usage(nodes: &[NodeUsage]) -> String {
         .map(|u| {
             format!(
                 "{} {}",
-                crate::commands::shown::table_cell(&u.node),
+                crate::commands::shown::table_cell(NODE, &u.node),
                 u.invalid_values
             )
         })
@@ -184,11 +203,13 @@ pub(super) fn compute(groups: &[ComputeGroup], by: ComputeBy) -> String {
             .map(|g| {
                 vec![
                     // A usage without one is `(none)`; a project named so is quoted.
-                    g.group.clone().map_or(Cell::Missing, Cell::Text),
+                    g.group
+                        .clone()
+                        .map_or(Cell::Missing, |g| Cell::Text(GROUP, g)),
                     g.usages.to_string().into(),
                     format!("{:.1}", g.wall_time_ms as f64 / 1000.0).into(),
                     format!("{:.1}", g.cpu_time_ms / 1000.0).into(),
-                    pairs(&g.types, ","),
+                    pairs(TYPES, &g.types, ","),
                     bar(g.cpu_time_ms, max, BAR).into(),
                 ]
             })
@@ -215,7 +236,7 @@ fn left_out(n: u64, what: &str) -> String {
 
 pub(super) fn api_answers(services: &[ApiService]) -> String {
     let max = services.iter().map(|s| s.queries).max().unwrap_or(0) as f64;
-    let top = |v: &[(String, u64)]| pairs(v.iter().map(|(k, c)| (k, c)), ", ");
+    let top = |column, v: &[(String, u64)]| pairs(column, v.iter().map(|(k, c)| (k, c)), ", ");
     let mut out = table_of(
         &[
             "SERVICE", "QUERIES", "OUTCOMES", "P50 (ms)", "P90 (ms)", "P99 (ms)", "MAX (ms)", "",
@@ -230,9 +251,11 @@ pub(super) fn api_answers(services: &[ApiService]) -> String {
                         .unwrap_or_default()
                 };
                 vec![
-                    s.service.clone().map_or(Cell::Missing, Cell::Text),
+                    s.service
+                        .clone()
+                        .map_or(Cell::Missing, |s| Cell::Text(SERVICE, s)),
                     s.queries.to_string().into(),
-                    pairs(&s.outcomes, ","),
+                    pairs(OUTCOMES, &s.outcomes, ","),
                     l(|l| l.p50).into(),
                     l(|l| l.p90).into(),
                     l(|l| l.p99).into(),
@@ -247,9 +270,11 @@ pub(super) fn api_answers(services: &[ApiService]) -> String {
         .filter(|s| !s.answers.is_empty() || !s.errors.is_empty())
         .map(|s| {
             vec![
-                s.service.clone().map_or(Cell::Missing, Cell::Text),
-                top(&s.answers),
-                top(&s.errors),
+                s.service
+                    .clone()
+                    .map_or(Cell::Missing, |s| Cell::Text(SERVICE, s)),
+                top(ANSWERS, &s.answers),
+                top(ERRORS, &s.errors),
             ]
         })
         .collect();

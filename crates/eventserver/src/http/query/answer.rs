@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use auditrail_core::Timestamp;
+use auditrail_query::lookalikes::{Mark, Marks};
 use auditrail_query::output::{self, Format};
 use auditrail_query::reports::{self, ComputeBy};
 use auditrail_query::{Engine, QueryError, Window};
@@ -50,11 +51,17 @@ pub(crate) enum Report {
 /// [`LeftOut`]) and the report.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ReportAnswer<T> {
+struct ReportAnswer {
     window: String,
     #[serde(flatten)]
     left_out: LeftOut,
-    report: T,
+    report: Box<RawValue>,
+    /// The report's values that look like others (UTS #39: another script, or the
+    /// confusable skeleton of another value of the same column), each with the
+    /// characters to show escaped: the web console shows them as the CLI's tables do,
+    /// by the one rule (auditrail-query's `lookalikes`). Written only when there are some.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    lookalikes: Vec<Mark>,
 }
 
 /// An SQL answer: its rows (as JSON objects, `message` as stored), how many, and
@@ -126,9 +133,15 @@ pub(crate) async fn answer(
         .map_err(failed)?;
     // The stats are read once the report was made (the arguments are evaluated first).
     fn text<T: Serialize>(engine: &Engine, window: Window, report: T) -> Result<String, ApiError> {
+        let cannot = |e: serde_json::Error| internal(format!("cannot write the answer: {e}"));
+        // Written once, as the report's own serializer writes it (its members in their
+        // order); read back only to find its look-alikes.
+        let report = serde_json::value::to_raw_value(&report).map_err(cannot)?;
+        let value: serde_json::Value = serde_json::from_str(report.get()).map_err(cannot)?;
         serde_json::to_string(&ReportAnswer {
             window: window.to_string(),
             left_out: LeftOut::of(engine),
+            lookalikes: Marks::of_json(&value).list(),
             report,
         })
         .map_err(|e| internal(format!("cannot write the answer: {e}")))
@@ -414,7 +427,8 @@ mod tests {
             serde_json::to_value(ReportAnswer {
                 window: "all".to_owned(),
                 left_out: LeftOut::of(engine),
-                report: [0; 0],
+                report: RawValue::from_string("[]".to_owned()).unwrap(),
+                lookalikes: Vec::new(),
             })
             .unwrap()
         };
