@@ -41,12 +41,19 @@ fn a_file_destination_does_not_make_a_moved_data_folder_again() {
     };
     let (status, answer) = post(1);
     assert_eq!(status, 200, "{answer}\n{}", server.stderr());
-    assert!(data.join("audit/audit.log").is_file(), "{}", server.stderr());
+    assert!(
+        data.join("audit/audit.log").is_file(),
+        "{}",
+        server.stderr()
+    );
 
     let moved = d.join("data.moved");
     std::fs::rename(&data, &moved).unwrap();
     let (status, answer) = post(2);
-    assert_eq!(status, 503, "the file destination cannot write it: {answer}");
+    assert_eq!(
+        status, 503,
+        "the file destination cannot write it: {answer}"
+    );
     assert!(
         !data.exists(),
         "made again at its path: {:?}\n{}",

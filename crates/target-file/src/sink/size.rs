@@ -143,7 +143,8 @@ impl SizeRolled {
         // The audit file first: its new path is the one worth naming.
         let mut held: Vec<&File> = self.active.iter().map(ActiveFile::handle).collect();
         held.push(&self.lock);
-        let folder_recreated = super::folder::recreate_if_gone(&self.dir, &held, self.check.as_deref())?;
+        let folder_recreated =
+            super::folder::recreate_if_gone(&self.dir, &held, self.check.as_deref())?;
         // As at start (`open_append`): never a FIFO, never through a link.
         self.lock = auditrail_core::no_follow::open_regular_replacing_link(
             auditrail_core::file_mode::audit_data(OpenOptions::new().append(true).create(true)),
@@ -192,7 +193,8 @@ impl SizeRolled {
             &self.dir,
             &self.file_name,
             self.check.as_deref(),
-        )?.len()?;
+        )?
+        .len()?;
         if len < max {
             return Ok(()); // another process rolled it meanwhile
         }
