@@ -150,4 +150,45 @@ mod tests {
         assert!(dir.is_dir());
         assert!(!recreate_if_gone(&dir, &[], None).unwrap());
     }
+
+    /// The folder holding the audit folder, as its owner's check sees it: there when
+    /// it is a folder.
+    #[derive(Debug)]
+    struct Holder(PathBuf);
+
+    impl auditrail_core::FolderCheck for Holder {
+        fn check(&self) -> Result<(), auditrail_core::FolderGone> {
+            if self.0.is_dir() {
+                return Ok(());
+            }
+            Err(auditrail_core::FolderGone {
+                folder: self.0.clone(),
+                found: "the folder is gone".into(),
+            })
+        }
+    }
+
+    /// Only the audit folder removed, the folder holding it there: made again, as
+    /// without a check. The folder holding it moved away: nothing made at either path,
+    /// and the error names the folder holding it.
+    #[test]
+    fn the_folder_is_made_again_only_while_the_folder_holding_it_is_there() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        let dir = data.join("audit");
+        std::fs::create_dir_all(&dir).unwrap();
+        let check = Holder(data.clone());
+        std::fs::remove_dir(&dir).unwrap();
+        assert!(recreate_if_gone(&dir, &[], Some(&check)).unwrap());
+        assert!(dir.is_dir());
+
+        std::fs::rename(&data, tmp.path().join("data.moved")).unwrap();
+        let e = recreate_if_gone(&dir, &[], Some(&check)).unwrap_err();
+        assert!(!data.exists());
+        let said = e.to_string();
+        assert!(
+            said.contains(&format!("the data folder {}", data.display())),
+            "{said}"
+        );
+    }
 }
