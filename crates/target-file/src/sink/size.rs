@@ -289,7 +289,7 @@ mod tests {
         for (racer, max_files, rolls_before) in [("audit.log.1", 2, 0), ("audit.log.2", 3, 1)] {
             let tmp = tempfile::tempdir().unwrap();
             let dir = tmp.path();
-            let mut s = SizeRolled::open(dir, "audit.log", Some(10), max_files).unwrap();
+            let mut s = SizeRolled::open(dir, "audit.log", Some(10), max_files, None).unwrap();
             let mut written = Vec::new();
             for i in 0..rolls_before {
                 let line = format!("{{\"ours\":{i}}}");
@@ -330,7 +330,7 @@ mod tests {
     fn the_refused_roll_names_both_files() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
-        let mut s = SizeRolled::open(dir, "audit.log", None, 2).unwrap();
+        let mut s = SizeRolled::open(dir, "audit.log", None, 2, None).unwrap();
         s.append(b"{}\n", false).unwrap();
         s.max_bytes = Some(1);
         let put = dir.join("audit.log.1");
