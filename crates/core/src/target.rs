@@ -350,7 +350,7 @@ pub struct BuildContext {
     pub runtime: tokio::runtime::Handle,
     /// The check of the folder `run_dir` lives in, when its owner gave one
     /// (`DispatcherBuilder::folder_check`: the event server's data folder, for its
-    /// witnesses). A target that creates folders under `run_dir` at run time (a spool
+    /// destinations and its witnesses). A target that creates folders under `run_dir` at run time (a spool
     /// folder removed under it, made again) asks it first and refuses while it fails,
     /// so that a data folder moved away is not made again at its path
     /// ([`crate::folder_check`]). `None`: nothing to ask (a node's run folder).

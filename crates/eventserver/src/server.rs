@@ -337,12 +337,21 @@ async fn start_inner(
         config.signing_key.as_deref(),
         &stores,
     )?);
+    // Each store's signed high-water mark lives in the data dir, outside the stores.
+    // Made before the destinations' dispatcher: its check of the data folder (found
+    // here, the folder the lock above holds) is theirs too.
+    let marks = Arc::new(HighWaterMarks::in_data_dir(&config.data_dir));
     let builder = Dispatcher::builder(config.node.clone())
         .runtime(tokio::runtime::Handle::current())
         .run_dir(config.data_dir.clone())
         // The data dir's own lock (above) already keeps every other user out.
         .lock_run_dir(false)
         .dead_letter_dir(config.dead_letter_dir())
+        // What the destinations make again at run time under the data folder (a
+        // `file` destination's default folder, an `eventserver` destination's spool,
+        // dead letters) is not made while the data folder is moved away: that would
+        // bring it back at its path, the server's state split across the two.
+        .folder_check(marks.clone())
         .drop_deadline(config.shutdown_timeout);
     // Opening the stores runs their recovery (torn tails cut); then de-duplication
     // reads what they hold, and each chained store gets its checkpoint task
@@ -369,8 +378,6 @@ async fn start_inner(
     let dispatcher = builder.build()?;
     debug_assert!(destinations.matches(&dispatcher));
     destinations.warn_not_durable(&dispatcher, None);
-    // Each store's signed high-water mark lives in the data dir, outside the stores.
-    let marks = Arc::new(HighWaterMarks::in_data_dir(&config.data_dir));
     // Each store's checks at start, made once, before its records are read: a store
     // that fails them will be held (`attach_integrity` below, which takes these
     // verdicts), and its records are no evidence of what this server stored, so they

@@ -142,9 +142,20 @@ impl TargetConfig for FileTargetConfig {
                     dir: Some(ctx.run_dir.join(config::DEFAULT_DIR_IN_RUN_DIR).into()),
                     ..self.clone()
                 };
-                Ok(Box::new(FileTarget::open_validated(&config)?))
+                Ok(Box::new(FileTarget::open_validated(
+                    &config,
+                    ctx.folder_check.clone(),
+                )?))
             }
-            Mode::File => Ok(Box::new(FileTarget::open_validated(self)?)),
+            Mode::File => {
+                // The run folder's check is about what lies under it: a folder
+                // elsewhere is made again whatever became of the run folder.
+                let check = ctx
+                    .folder_check
+                    .clone()
+                    .filter(|_| self.dir().starts_with(&ctx.run_dir));
+                Ok(Box::new(FileTarget::open_validated(self, check)?))
+            }
             Mode::Tracing => Ok(Box::new(TracingTarget::new(self.logger()))),
         }
     }

@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use auditrail_core::{async_trait, BuildError, Event, Target, TargetError};
+use auditrail_core::{async_trait, BuildError, Event, FolderCheck, Target, TargetError};
 
 use crate::config::FileTargetConfig;
 use crate::line::{encode_line, LoggerName};
@@ -45,14 +45,19 @@ impl FileTarget {
         config
             .check()
             .map_err(|e| BuildError::Config(e.to_string()))?;
-        FileTarget::open_validated(config)
+        FileTarget::open_validated(config, None)
     }
 
     /// [`FileTarget::open`] for a config already checked (parsed through the
-    /// registration).
-    pub(crate) fn open_validated(config: &FileTargetConfig) -> Result<FileTarget, BuildError> {
+    /// registration). `check`: the check of the folder holding the target's folder
+    /// (`BuildContext::folder_check`), asked before that folder is made again at run
+    /// time (`sink/folder.rs`).
+    pub(crate) fn open_validated(
+        config: &FileTargetConfig,
+        check: Option<Arc<dyn FolderCheck>>,
+    ) -> Result<FileTarget, BuildError> {
         Ok(FileTarget {
-            sink: Arc::new(Mutex::new(FileSink::open(config)?)),
+            sink: Arc::new(Mutex::new(FileSink::open(config, check)?)),
             logger: config.logger(),
             lines: Vec::with_capacity(KEPT),
         })

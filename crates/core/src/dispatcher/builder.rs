@@ -355,7 +355,8 @@ impl DispatcherBuilder {
     }
 
     /// The check of the folder the run folder and the dead-letter folder live in, given
-    /// by its owner (the event server's data folder, for its witnesses' dispatcher).
+    /// by its owner (the event server's data folder, for its destinations' and its
+    /// witnesses' dispatchers).
     /// What this dispatcher and its targets create again at run time when it was
     /// removed under them (the sequence file's folder, dead-letter folder, a spool
     /// folder, a receipts folder) is created only while it passes: a folder moved away

@@ -108,10 +108,11 @@ impl ActiveFile {
         dir: &Path,
         file_name: &str,
         after_crash: bool,
+        check: super::folder::Check<'_>,
     ) -> Result<ActiveFile, WriteError> {
         // Removed with its folder: the folder first, or the file cannot be made. (A
         // caller that held a file of the folder told first whether it was moved.)
-        super::folder::recreate_if_gone(dir, &[])?;
+        super::folder::recreate_if_gone(dir, &[], check)?;
         let path = dir.join(file_name);
         // Ours first: its error names the path and keeps the OS error. Never through
         // a symbolic link (see the module docs).
@@ -342,7 +343,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("audit.log"), b"{\"a\":1}\n").unwrap();
         super::super::tests::take_synced();
-        let _f = ActiveFile::open(dir.path(), "audit.log", true).unwrap();
+        let _f = ActiveFile::open(dir.path(), "audit.log", true, None).unwrap();
         assert_eq!(
             super::super::tests::take_synced(),
             vec![dir.path().to_path_buf()]
@@ -352,7 +353,7 @@ mod tests {
     #[test]
     fn a_write_into_a_file_deleted_before_the_check_is_lost() {
         let dir = tempfile::tempdir().unwrap();
-        let mut f = ActiveFile::open(dir.path(), "audit.log", true).unwrap();
+        let mut f = ActiveFile::open(dir.path(), "audit.log", true, None).unwrap();
         assert_eq!(f.write(b"{\"a\":1}\n", true).unwrap(), Landed::Kept);
         fs::remove_file(dir.path().join("audit.log")).unwrap();
         assert!(!f.is_at_path().unwrap());
@@ -365,14 +366,14 @@ mod tests {
     #[test]
     fn a_write_into_a_moved_file_is_lost() {
         let dir = tempfile::tempdir().unwrap();
-        let mut f = ActiveFile::open(dir.path(), "audit.log", true).unwrap();
+        let mut f = ActiveFile::open(dir.path(), "audit.log", true, None).unwrap();
         fs::rename(dir.path().join("audit.log"), dir.path().join("old.log")).unwrap();
         assert_eq!(
             f.write(b"{\"a\":1}\n", false).unwrap(),
             Landed::Lost(Gone::Moved)
         );
         // And when a new file took the name.
-        let mut g = ActiveFile::open(dir.path(), "audit.log", true).unwrap();
+        let mut g = ActiveFile::open(dir.path(), "audit.log", true, None).unwrap();
         fs::rename(dir.path().join("audit.log"), dir.path().join("old2.log")).unwrap();
         fs::write(dir.path().join("audit.log"), b"").unwrap();
         assert_eq!(
@@ -385,7 +386,7 @@ mod tests {
     fn a_truncated_file_is_written_at_its_new_end_without_holes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.log");
-        let mut f = ActiveFile::open(dir.path(), "audit.log", true).unwrap();
+        let mut f = ActiveFile::open(dir.path(), "audit.log", true, None).unwrap();
         assert_eq!(
             f.write(b"{\"a\":1}\n{\"a\":2}\n", true).unwrap(),
             Landed::Kept
@@ -405,7 +406,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.log");
         fs::write(&path, b"{\"a\":1}\n{\"a\":").unwrap();
-        let mut f = ActiveFile::open(dir.path(), "audit.log", true).unwrap();
+        let mut f = ActiveFile::open(dir.path(), "audit.log", true, None).unwrap();
         assert_eq!(f.write(b"{\"a\":3}\n", false).unwrap(), Landed::Kept);
         assert_eq!(fs::read(&path).unwrap(), b"{\"a\":1}\n{\"a\":\n{\"a\":3}\n");
     }

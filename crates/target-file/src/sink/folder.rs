@@ -14,6 +14,14 @@
 //! so, as for a file moved away (`mod.rs`); only when no file held has a name left
 //! does a warning say the folder was removed and what its files held is lost. The
 //! size rotation's lock file lived there too: `size.rs` opens it again.
+//!
+//! Not when the folder *holding* it is gone too, and its owner's check says so
+//! ([`auditrail_core::FolderCheck`], given as `BuildContext::folder_check`: an event
+//! server's data folder, which holds a `file` destination's default folder, moved away
+//! while the server runs). Making the audit folder again would bring the data folder
+//! back at its path holding only it (`mv data.moved data` would then nest it), so
+//! nothing is made and the write fails, retryably, naming the data folder; once it is
+//! moved back, the audit folder is there again and writing goes on in it.
 
 use std::fs::File;
 use std::io;
@@ -22,6 +30,9 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::WriteError;
+
+/// The check of the folder holding the target's folder, when its owner gave one.
+pub(crate) type Check<'a> = Option<&'a dyn auditrail_core::FolderCheck>;
 
 /// What became of the folder, told by the files of it the target holds open.
 #[derive(Debug, PartialEq, Eq)]
@@ -46,13 +57,23 @@ fn fate(held: &[&File]) -> Fate {
 /// Creates `dir` again when nothing is at its path any more; `true` when it did. A
 /// path that exists (a folder, or something else, whose open then fails naming it)
 /// is left alone. `held`: the files of `dir` the target has open (see the module
-/// docs), none when it holds none.
-pub(crate) fn recreate_if_gone(dir: &Path, held: &[&File]) -> Result<bool, WriteError> {
+/// docs), none when it holds none. `check`: the check of the folder holding `dir`
+/// (see the module docs), asked only when `dir` is gone.
+pub(crate) fn recreate_if_gone(
+    dir: &Path,
+    held: &[&File],
+    check: Check<'_>,
+) -> Result<bool, WriteError> {
     match std::fs::symlink_metadata(dir) {
         Ok(_) => return Ok(false),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(WriteError::new(dir, "stat", e)),
     }
+    // Gone with the folder holding it (the event server's data folder moved away):
+    // made again, it would bring that folder back at its path. The write fails
+    // (retried) naming the data folder, until it is back.
+    auditrail_core::folder_check::ask(check)
+        .map_err(|e| WriteError::new(dir, "create the folder again", e))?;
     let fate = fate(held);
     auditrail_core::durable::create_dir_all(dir)
         .map_err(|e| WriteError::new(dir, "create the folder", e))?;
@@ -93,7 +114,7 @@ mod tests {
         let file = File::create(dir.join("audit.log")).unwrap();
         let old = tmp.path().join("audit.old");
         std::fs::rename(&dir, &old).unwrap();
-        let log = logged(|| assert!(recreate_if_gone(&dir, &[&file]).unwrap()));
+        let log = logged(|| assert!(recreate_if_gone(&dir, &[&file], None).unwrap()));
         assert!(dir.is_dir());
         assert!(
             log.contains(" INFO ") && log.contains("moved away"),
@@ -113,7 +134,7 @@ mod tests {
         std::fs::create_dir(&dir).unwrap();
         let file = File::create(dir.join("audit.log")).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
-        let log = logged(|| assert!(recreate_if_gone(&dir, &[&file]).unwrap()));
+        let log = logged(|| assert!(recreate_if_gone(&dir, &[&file], None).unwrap()));
         assert!(
             log.contains(" WARN ") && log.contains("was removed"),
             "{log}"
@@ -125,8 +146,49 @@ mod tests {
     fn only_a_missing_folder_is_created() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("audit");
-        assert!(recreate_if_gone(&dir, &[]).unwrap());
+        assert!(recreate_if_gone(&dir, &[], None).unwrap());
         assert!(dir.is_dir());
-        assert!(!recreate_if_gone(&dir, &[]).unwrap());
+        assert!(!recreate_if_gone(&dir, &[], None).unwrap());
+    }
+
+    /// The folder holding the audit folder, as its owner's check sees it: there when
+    /// it is a folder.
+    #[derive(Debug)]
+    struct Holder(PathBuf);
+
+    impl auditrail_core::FolderCheck for Holder {
+        fn check(&self) -> Result<(), auditrail_core::FolderGone> {
+            if self.0.is_dir() {
+                return Ok(());
+            }
+            Err(auditrail_core::FolderGone {
+                folder: self.0.clone(),
+                found: "the folder is gone".into(),
+            })
+        }
+    }
+
+    /// Only the audit folder removed, the folder holding it there: made again, as
+    /// without a check. The folder holding it moved away: nothing made at either path,
+    /// and the error names the folder holding it.
+    #[test]
+    fn the_folder_is_made_again_only_while_the_folder_holding_it_is_there() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        let dir = data.join("audit");
+        std::fs::create_dir_all(&dir).unwrap();
+        let check = Holder(data.clone());
+        std::fs::remove_dir(&dir).unwrap();
+        assert!(recreate_if_gone(&dir, &[], Some(&check)).unwrap());
+        assert!(dir.is_dir());
+
+        std::fs::rename(&data, tmp.path().join("data.moved")).unwrap();
+        let e = recreate_if_gone(&dir, &[], Some(&check)).unwrap_err();
+        assert!(!data.exists());
+        let said = e.to_string();
+        assert!(
+            said.contains(&format!("the data folder {}", data.display())),
+            "{said}"
+        );
     }
 }

@@ -48,7 +48,9 @@ use std::path::{Path, PathBuf};
 
 use active::{ActiveFile, Gone, Landed};
 use auditrail_core::no_follow;
-use auditrail_core::BuildError;
+use std::sync::Arc;
+
+use auditrail_core::{BuildError, FolderCheck};
 use thiserror::Error;
 
 use crate::config::{FileTargetConfig, Rotation};
@@ -87,8 +89,13 @@ pub(crate) struct FileSink {
 }
 
 impl FileSink {
-    /// Creates the folder and opens the active file; errors name the path.
-    pub(crate) fn open(config: &FileTargetConfig) -> Result<FileSink, BuildError> {
+    /// Creates the folder and opens the active file; errors name the path. `check`:
+    /// the check of the folder holding the target's folder, asked before the folder
+    /// is made again at run time (see `folder.rs`).
+    pub(crate) fn open(
+        config: &FileTargetConfig,
+        check: Option<Arc<dyn FolderCheck>>,
+    ) -> Result<FileSink, BuildError> {
         let dir = config.dir();
         auditrail_core::durable::create_dir_all(&dir).map_err(|source| BuildError::Io {
             path: dir.clone(),
@@ -100,18 +107,21 @@ impl FileSink {
                 config.file_name(),
                 Some(config.max_bytes()),
                 config.max_files(),
+                check,
             )?),
             Rotation::Never => Kind::Size(size::SizeRolled::open(
                 &dir,
                 config.file_name(),
                 None,
                 config.max_files(),
+                check,
             )?),
             Rotation::Hourly | Rotation::Daily => Kind::Time(time::TimeRolled::open(
                 &dir,
                 config.file_name(),
                 config.rotation(),
                 config.max_files(),
+                check,
             )?),
         };
         Ok(FileSink {
@@ -152,6 +162,7 @@ pub(crate) fn current<'a>(
     slot: &'a mut Option<ActiveFile>,
     dir: &Path,
     file_name: &str,
+    check: folder::Check<'_>,
 ) -> Result<&'a mut ActiveFile, WriteError> {
     let stale = match slot.as_ref() {
         Some(a) if a.is_at_path()? => None,
@@ -176,9 +187,9 @@ pub(crate) fn current<'a>(
         // Gone with its folder: the old file tells whether the folder was moved or
         // removed (`folder.rs`), so it is asked before it is let go.
         let held: Vec<&File> = slot.iter().map(ActiveFile::handle).collect();
-        folder::recreate_if_gone(dir, &held)?;
+        folder::recreate_if_gone(dir, &held, check)?;
         *slot = None;
-        return Ok(slot.insert(ActiveFile::open(dir, file_name, false)?));
+        return Ok(slot.insert(ActiveFile::open(dir, file_name, false, check)?));
     }
     slot.as_mut().ok_or_else(|| {
         WriteError::new(&dir.join(file_name), "open", io::ErrorKind::NotFound.into())
@@ -225,11 +236,12 @@ pub(crate) fn append_checked(
     file_name: &str,
     lines: &[u8],
     fsync: bool,
+    check: folder::Check<'_>,
 ) -> Result<(), WriteError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let active = current(slot, dir, file_name)?;
+        let active = current(slot, dir, file_name, check)?;
         let why = match active.write(lines, fsync)? {
             Landed::Kept => return Ok(()),
             Landed::Lost(why) => why,

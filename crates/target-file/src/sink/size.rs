@@ -24,9 +24,10 @@
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use auditrail_core::durable::{why_not_at, Expected};
-use auditrail_core::BuildError;
+use auditrail_core::{BuildError, FolderCheck};
 use rustix::fs::{flock, FlockOperation};
 
 use super::active::ActiveFile;
@@ -42,6 +43,8 @@ pub(super) struct SizeRolled {
     max_files: usize,
     lock: File,
     active: Option<ActiveFile>,
+    /// The check of the folder holding `dir` (see `folder.rs`).
+    check: Option<Arc<dyn FolderCheck>>,
 }
 
 /// Holds an flock until dropped.
@@ -69,6 +72,7 @@ impl SizeRolled {
         file_name: &str,
         max_bytes: Option<u64>,
         max_files: usize,
+        check: Option<Arc<dyn FolderCheck>>,
     ) -> Result<SizeRolled, BuildError> {
         // Probe now, so that an unwritable folder fails the build naming the file.
         open_append(&dir.join(file_name))?;
@@ -83,6 +87,7 @@ impl SizeRolled {
             max_files,
             lock: lock_file,
             active: None,
+            check,
         };
         let opened = {
             let _guard = lock(&s.lock, FlockOperation::LockShared, &s.lock_path).map_err(|e| {
@@ -91,7 +96,7 @@ impl SizeRolled {
                     source: e.source,
                 }
             })?;
-            ActiveFile::open(&s.dir, &s.file_name, true)
+            ActiveFile::open(&s.dir, &s.file_name, true, s.check.as_deref())
         };
         s.active = Some(opened.map_err(|e| BuildError::Io {
             path: e.path,
@@ -109,7 +114,14 @@ impl SizeRolled {
         self.reopen_lock_if_gone()?;
         let len = {
             let _guard = lock(&self.lock, FlockOperation::LockShared, &self.lock_path)?;
-            append_checked(&mut self.active, &self.dir, &self.file_name, lines, fsync)?;
+            append_checked(
+                &mut self.active,
+                &self.dir,
+                &self.file_name,
+                lines,
+                fsync,
+                self.check.as_deref(),
+            )?;
             self.active.as_ref().and_then(|a| a.len().ok()).unwrap_or(0)
         };
         if self.max_bytes.is_some_and(|max| len >= max) {
@@ -131,7 +143,8 @@ impl SizeRolled {
         // The audit file first: its new path is the one worth naming.
         let mut held: Vec<&File> = self.active.iter().map(ActiveFile::handle).collect();
         held.push(&self.lock);
-        let folder_recreated = super::folder::recreate_if_gone(&self.dir, &held)?;
+        let folder_recreated =
+            super::folder::recreate_if_gone(&self.dir, &held, self.check.as_deref())?;
         // As at start (`open_append`): never a FIFO, never through a link.
         self.lock = auditrail_core::no_follow::open_regular_replacing_link(
             auditrail_core::file_mode::audit_data(OpenOptions::new().append(true).create(true)),
@@ -175,7 +188,13 @@ impl SizeRolled {
     fn roll(&mut self) -> Result<(), WriteError> {
         let max = self.max_bytes.unwrap_or(u64::MAX);
         let _guard = lock(&self.lock, FlockOperation::LockExclusive, &self.lock_path)?;
-        let len = current(&mut self.active, &self.dir, &self.file_name)?.len()?;
+        let len = current(
+            &mut self.active,
+            &self.dir,
+            &self.file_name,
+            self.check.as_deref(),
+        )?
+        .len()?;
         if len < max {
             return Ok(()); // another process rolled it meanwhile
         }
@@ -211,7 +230,12 @@ impl SizeRolled {
         rename_no_replace(&self.path, &rolled(1))
             .map_err(|e| WriteError::new(&self.path, "rename", e))?;
         self.active = None;
-        self.active = Some(ActiveFile::open(&self.dir, &self.file_name, false)?);
+        self.active = Some(ActiveFile::open(
+            &self.dir,
+            &self.file_name,
+            false,
+            self.check.as_deref(),
+        )?);
         Ok(())
     }
 }
@@ -265,7 +289,7 @@ mod tests {
         for (racer, max_files, rolls_before) in [("audit.log.1", 2, 0), ("audit.log.2", 3, 1)] {
             let tmp = tempfile::tempdir().unwrap();
             let dir = tmp.path();
-            let mut s = SizeRolled::open(dir, "audit.log", Some(10), max_files).unwrap();
+            let mut s = SizeRolled::open(dir, "audit.log", Some(10), max_files, None).unwrap();
             let mut written = Vec::new();
             for i in 0..rolls_before {
                 let line = format!("{{\"ours\":{i}}}");
@@ -306,7 +330,7 @@ mod tests {
     fn the_refused_roll_names_both_files() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
-        let mut s = SizeRolled::open(dir, "audit.log", None, 2).unwrap();
+        let mut s = SizeRolled::open(dir, "audit.log", None, 2, None).unwrap();
         s.append(b"{}\n", false).unwrap();
         s.max_bytes = Some(1);
         let put = dir.join("audit.log.1");

@@ -7,7 +7,9 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use auditrail_core::BuildError;
+use std::sync::Arc;
+
+use auditrail_core::{BuildError, FolderCheck};
 use chrono::{DateTime, Utc};
 
 use super::active::ActiveFile;
@@ -23,6 +25,8 @@ pub(super) struct TimeRolled {
     /// The file of the period last written, and its name.
     active: Option<ActiveFile>,
     active_name: String,
+    /// The check of the folder holding `dir` (see `folder.rs`).
+    check: Option<Arc<dyn FolderCheck>>,
 }
 
 impl TimeRolled {
@@ -31,6 +35,7 @@ impl TimeRolled {
         file_name: &str,
         rotation: Rotation,
         max_files: usize,
+        check: Option<Arc<dyn FolderCheck>>,
     ) -> Result<TimeRolled, BuildError> {
         let mut t = TimeRolled {
             dir: dir.to_path_buf(),
@@ -39,6 +44,7 @@ impl TimeRolled {
             max_files,
             active: None,
             active_name: String::new(),
+            check,
         };
         t.start_period(t.name_at(Utc::now()), true)
             .map_err(|e| BuildError::Io {
@@ -63,9 +69,14 @@ impl TimeRolled {
         self.prune(&name);
         // Gone with its folder: the old file tells whether it was moved (`folder.rs`).
         let held: Vec<&std::fs::File> = self.active.iter().map(ActiveFile::handle).collect();
-        super::folder::recreate_if_gone(&self.dir, &held)?;
+        super::folder::recreate_if_gone(&self.dir, &held, self.check.as_deref())?;
         self.active = None;
-        self.active = Some(ActiveFile::open(&self.dir, &name, after_crash)?);
+        self.active = Some(ActiveFile::open(
+            &self.dir,
+            &name,
+            after_crash,
+            self.check.as_deref(),
+        )?);
         self.active_name = name;
         Ok(())
     }
@@ -127,6 +138,13 @@ impl TimeRolled {
         if name != self.active_name || self.active.is_none() {
             self.start_period(name, false)?;
         }
-        append_checked(&mut self.active, &self.dir, &self.active_name, lines, fsync)
+        append_checked(
+            &mut self.active,
+            &self.dir,
+            &self.active_name,
+            lines,
+            fsync,
+            self.check.as_deref(),
+        )
     }
 }
