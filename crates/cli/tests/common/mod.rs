@@ -391,7 +391,39 @@ impl HeldSend {
                 held.stderr().contains("retryable error")
             });
         assert!(failed, "no retry logged: {}", held.stderr());
+        held.wait_until_reading_waits();
         held
+    }
+
+    /// Waits until the run reads no more (it waits for room), so that what the test
+    /// does to the input next happens "before the run reads on". The first retry is
+    /// logged while reading still goes on: a cut made then could be read half done
+    /// (CI once failed so on a loaded machine, reading the file cut but not yet
+    /// written again). The run's offset in stdin (its reader's duplicate shares it)
+    /// tells: unchanged for 2 s, reading waits. A wait that ends early only makes the
+    /// test fail, never pass wrongly; it gives up after 60 s.
+    fn wait_until_reading_waits(&self) {
+        let fdinfo = format!("/proc/{}/fdinfo/0", self.child.id());
+        let offset = || {
+            std::fs::read_to_string(&fdinfo).ok().and_then(|info| {
+                info.lines()
+                    .find_map(|l| l.strip_prefix("pos:"))
+                    .and_then(|pos| pos.trim().parse::<u64>().ok())
+            })
+        };
+        let give_up = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut last = offset();
+        let mut unchanged_since = std::time::Instant::now();
+        while std::time::Instant::now() < give_up {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            let now = offset();
+            if now != last {
+                last = now;
+                unchanged_since = std::time::Instant::now();
+            } else if unchanged_since.elapsed() >= std::time::Duration::from_secs(2) {
+                return;
+            }
+        }
     }
 
     /// The input file (`in.jsonl` in the node folder).

@@ -263,8 +263,11 @@ struct GivenUp<'a> {
     report: oneshot::Sender<WorkerReport>,
     /// What became of the events the target held in `call` (dead-lettered at once).
     held: Settled,
-    /// Events taken from the queue, dead-lettered once the queue is empty for good.
+    /// Events taken from the queue, dead-lettered once the queue is empty for good
+    /// (or when a flush marker behind them is answered).
     queued: Vec<Queued>,
+    /// What became of the queued events dead-lettered before a flush marker's answer.
+    queued_settled: Settled,
 }
 
 /// Takes over every worker that is stuck in a target call right now, and dead-letters
@@ -312,10 +315,14 @@ impl<'a> GivenUp<'a> {
             report,
             flush,
         } = taken;
+        // Dead-lettered before the owed flush is answered: a flush's answer counts the
+        // events queued before it that were not delivered (`flush_report.rs`), and
+        // every one of them must be settled by then, or whether the answer names this
+        // batch depends on which thread runs first.
+        let held = dead_letter(w, call, batch);
         if let Some(reply) = flush {
             let _ = reply.send(Err(given_up_error(call)));
         }
-        let held = dead_letter(w, call, batch);
         GivenUp {
             w,
             call,
@@ -323,6 +330,7 @@ impl<'a> GivenUp<'a> {
             report,
             held,
             queued: Vec::new(),
+            queued_settled: Settled::default(),
         }
     }
 
@@ -336,6 +344,10 @@ impl<'a> GivenUp<'a> {
             match item {
                 Item::Event(q) => self.queued.push(q),
                 Item::Flush(reply) => {
+                    // The events queued before the marker are settled before its
+                    // answer, as a running worker's are (see `start`).
+                    let before = std::mem::take(&mut self.queued);
+                    self.queued_settled += dead_letter(self.w, self.call, before);
                     let _ = reply.send(Err(given_up_error(self.call)));
                 }
             }
@@ -356,8 +368,9 @@ impl<'a> GivenUp<'a> {
             report,
             held,
             queued,
+            queued_settled,
         } = self;
-        let queued = dead_letter(w, call, queued);
+        let queued = queued_settled + dead_letter(w, call, queued);
         let undelivered = (held.total() + queued.total()) as u64;
         w.counters
             .in_worker
@@ -388,6 +401,23 @@ struct Settled {
 impl Settled {
     fn total(self) -> usize {
         self.dead_lettered + self.lost
+    }
+}
+
+impl std::ops::Add for Settled {
+    type Output = Settled;
+
+    fn add(self, other: Settled) -> Settled {
+        Settled {
+            dead_lettered: self.dead_lettered + other.dead_lettered,
+            lost: self.lost + other.lost,
+        }
+    }
+}
+
+impl std::ops::AddAssign for Settled {
+    fn add_assign(&mut self, other: Settled) {
+        *self = *self + other;
     }
 }
 
