@@ -50,7 +50,10 @@ fn flush_on_a_thread(d: &Dispatcher) -> mpsc::Receiver<Result<(), Vec<(String, T
 /// The flush's errors, each checked to name the target.
 fn failed_for_the_target(flushed: Result<(), Vec<(String, TargetError)>>) -> Vec<String> {
     let errors = flushed.expect_err("the flush fails: the target was given up");
-    assert!(errors.iter().all(|(name, _)| name == "blocker"), "{errors:?}");
+    assert!(
+        errors.iter().all(|(name, _)| name == "blocker"),
+        "{errors:?}"
+    );
     errors.iter().map(|(_, e)| e.to_string()).collect()
 }
 
