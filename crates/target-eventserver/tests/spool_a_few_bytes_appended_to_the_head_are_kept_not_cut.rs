@@ -11,7 +11,9 @@
 use crate::spool_support;
 
 use auditrail_target_eventserver::spool::inspect;
-use spool_support::{append_by_hand, deliver, open, open_and_check_kept_aside, records, segment_files};
+use spool_support::{
+    append_by_hand, deliver, open, open_and_check_kept_aside, records, segment_files,
+};
 
 fn expected(i: impl IntoIterator<Item = usize>) -> Vec<String> {
     i.into_iter().map(|i| format!("{{\"i\":{i}}}")).collect()
@@ -29,7 +31,11 @@ fn a_newline_or_a_short_line_appended_to_the_head_is_kept_not_cut() {
         let written = std::fs::metadata(&head).unwrap().len();
         append_by_hand(&head, foreign);
         let len = foreign.len() as u64;
-        assert_ne!((written + len) % 4096, 0, "the file ends where no write stops");
+        assert_ne!(
+            (written + len) % 4096,
+            0,
+            "the file ends where no write stops"
+        );
 
         let report = inspect::inspect(&dir).unwrap();
         let seg = report.segments.last().unwrap();
@@ -37,7 +43,8 @@ fn a_newline_or_a_short_line_appended_to_the_head_is_kept_not_cut() {
         assert_eq!((tail.offset, tail.bytes), (written, len));
         assert!(!seg.bad_tail_cut_short, "{foreign:?}: {tail:?}");
         assert!(
-            tail.reason.contains(&format!("ending at offset {}", written + len)),
+            tail.reason
+                .contains(&format!("ending at offset {}", written + len)),
             "{tail:?}"
         );
 

@@ -46,7 +46,8 @@ fn a_line_appended_after_a_torn_record_is_kept_with_it() {
     assert!(!seg.bad_tail_cut_short, "{tail:?}");
     let newline = written + len - 1;
     assert!(
-        tail.reason.contains(&format!("byte 0x0a at offset {newline}")),
+        tail.reason
+            .contains(&format!("byte 0x0a at offset {newline}")),
         "{tail:?}"
     );
 

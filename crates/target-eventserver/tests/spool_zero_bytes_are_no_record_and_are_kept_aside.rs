@@ -14,8 +14,7 @@ use crate::spool_support;
 
 use auditrail_target_eventserver::spool::inspect;
 use spool_support::{
-    append_by_hand, deliver, open, open_and_check_kept_aside, records, records_at,
-    segment_files,
+    append_by_hand, deliver, open, open_and_check_kept_aside, records, records_at, segment_files,
 };
 
 fn expected(i: impl IntoIterator<Item = usize>) -> Vec<String> {

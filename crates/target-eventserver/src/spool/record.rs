@@ -170,7 +170,9 @@ pub fn why_not_cut_short(tail: &[u8], end: u64) -> Option<String> {
     let header = tail.get(..4)?;
     let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
     if !(MIN_PAYLOAD..=MAX_PAYLOAD).contains(&len) {
-        return Some(format!("length field {len}: no record the spool writes has it"));
+        return Some(format!(
+            "length field {len}: no record the spool writes has it"
+        ));
     }
     if tail.len() >= HEADER + len {
         return Some(format!(
@@ -277,7 +279,10 @@ mod tests {
         assert!(cut(&glued));
         glued.extend_from_slice(b"note\n");
         let why = why_not_cut_short(&glued, from + glued.len() as u64).unwrap();
-        assert!(why.contains(&format!("offset {}", from + HEADER as u64 + 7)), "{why}");
+        assert!(
+            why.contains(&format!("offset {}", from + HEADER as u64 + 7)),
+            "{why}"
+        );
         let mut glued = long[..HEADER + 3].to_vec();
         glued.extend_from_slice(&[0, 0, b'x']);
         assert!(!cut(&glued));

@@ -120,7 +120,9 @@ pub(super) fn tail_reason(reason: String, tail: &[u8], end: u64) -> (String, boo
     match record::why_not_cut_short(tail, end) {
         None => (reason, true),
         Some(why) => (
-            format!("{reason}; {why}; no record cut short by a crash: bytes the spool did not write"),
+            format!(
+                "{reason}; {why}; no record cut short by a crash: bytes the spool did not write"
+            ),
             false,
         ),
     }

@@ -184,7 +184,11 @@ pub(crate) fn open_and_check_kept_aside(
         (0, 1, len),
         "{m:?}"
     );
-    assert_eq!(std::fs::read(seg).unwrap(), before, "the segment is as it was");
+    assert_eq!(
+        std::fs::read(seg).unwrap(),
+        before,
+        "the segment is as it was"
+    );
     let aside = damage::list(dir).unwrap();
     assert_eq!(aside.len(), 1, "{aside:?}");
     assert_eq!((aside[0].offset, aside[0].bytes), (offset, len));
