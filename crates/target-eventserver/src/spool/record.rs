@@ -158,7 +158,7 @@ pub fn why_not_cut_short(tail: &[u8], end: u64) -> Option<String> {
             tail.len()
         ));
     }
-    if tail.len() < 4 && end % PAGE != 0 {
+    if tail.len() < 4 && !end.is_multiple_of(PAGE) {
         return Some(format!(
             "{} byte(s), fewer than a length field, ending at offset {end}: a crash stops a \
              write at a multiple of {PAGE} bytes or at the end of a record",
