@@ -160,7 +160,10 @@ impl FileRecords {
                     self.resume = if at == 0 { from.max(1) } else { 1 };
                     break;
                 }
+                // A bad tail: said as the walk of the whole file says it.
                 None => {
+                    let end = self.base + buf.len() as u64;
+                    let (reason, _) = super::scan::tail_reason(reason, &buf[at..], end);
                     self.ready.push_back(Item::Damaged(Range {
                         offset,
                         bytes: (buf.len() - at) as u64,

@@ -39,7 +39,8 @@ pub enum Piece<'a> {
         reason: String,
         /// They can be a record the spool wrote, cut short by a crash during its
         /// append ([`record::could_be_cut_short`]); when not, no crash of the spool
-        /// left them, and they are never cut as a torn write.
+        /// left them (the reason says why, [`record::why_not_cut_short`]), and they
+        /// are never cut as a torn write.
         cut_short: bool,
     },
 }
@@ -55,8 +56,9 @@ impl Piece<'_> {
     }
 }
 
-/// The pieces of `buf` (a whole segment, or its bytes from a record boundary), with
-/// offsets counted from `base`.
+/// The pieces of `buf` (a whole segment, or its bytes from a record boundary to its
+/// end: where a tail ends tells whether a crash can have cut it), with offsets
+/// counted from `base`.
 pub fn pieces(buf: &[u8], base: u64) -> Pieces<'_> {
     Pieces { buf, at: 0, base }
 }
@@ -98,19 +100,31 @@ impl<'a> Iterator for Pieces<'a> {
             }
             None => {
                 self.at = buf.len();
-                let cut_short = record::could_be_cut_short(&buf[at..]);
+                let (reason, cut_short) =
+                    tail_reason(reason, &buf[at..], self.base + buf.len() as u64);
                 Some(Piece::Tail {
                     offset,
                     len: (buf.len() - at) as u64,
-                    reason: if cut_short {
-                        reason
-                    } else {
-                        format!("{reason}; no record cut short by a crash: bytes the spool did not write")
-                    },
+                    reason,
                     cut_short,
                 })
             }
         }
+    }
+}
+
+/// What is said of a bad tail (`tail`: the bytes from a record boundary to the
+/// file's end at `end`, whose first record is wrong for `reason`), and whether it can
+/// be a record cut short by a crash ([`record::why_not_cut_short`]).
+pub(super) fn tail_reason(reason: String, tail: &[u8], end: u64) -> (String, bool) {
+    match record::why_not_cut_short(tail, end) {
+        None => (reason, true),
+        Some(why) => (
+            format!(
+                "{reason}; {why}; no record cut short by a crash: bytes the spool did not write"
+            ),
+            false,
+        ),
     }
 }
 

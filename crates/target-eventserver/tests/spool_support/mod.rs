@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use auditrail_target_eventserver::metrics::Metrics;
-use auditrail_target_eventserver::spool::{record, Spool, SpoolOptions, SpoolReader};
+use auditrail_target_eventserver::spool::{damage, record, Spool, SpoolOptions, SpoolReader};
 use auditrail_target_eventserver::SpoolFsync;
 
 /// Opens the spool in `dir` (1 MiB bound, `spool_fsync = "always"`).
@@ -156,4 +156,49 @@ impl Drop for Tmpfs {
             .arg(self.dir.path())
             .status();
     }
+}
+
+/// Appends `bytes` to the file at `path` by hand (another program, `echo >> file`).
+pub(crate) fn append_by_hand(path: &Path, bytes: &[u8]) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    f.write_all(bytes).unwrap();
+    f.sync_all().unwrap();
+}
+
+/// Opens the spool in `dir` (as [`open`]) and checks that the `len` bytes at `offset`
+/// of its segment file `seg` were taken for damage and kept: the file as it was, the
+/// bytes copied aside byte for byte, an ERROR naming the segment and the range, and
+/// counted as damage, not cut as a torn write.
+pub(crate) fn open_and_check_kept_aside(
+    dir: &Path,
+    seg: &Path,
+    offset: u64,
+    len: u64,
+) -> Arc<Spool> {
+    let before = std::fs::read(seg).unwrap();
+    let ((spool, metrics), log) = auditrail_core::testing::logged(|| open(dir, 1 << 20));
+    let m = metrics.snapshot();
+    assert_eq!(
+        (m.torn_tails_cut, m.damaged_ranges, m.damaged_bytes),
+        (0, 1, len),
+        "{m:?}"
+    );
+    assert_eq!(
+        std::fs::read(seg).unwrap(),
+        before,
+        "the segment is as it was"
+    );
+    let aside = damage::list(dir).unwrap();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert_eq!((aside[0].offset, aside[0].bytes), (offset, len));
+    let range = offset as usize..(offset + len) as usize;
+    assert_eq!(std::fs::read(&aside[0].path).unwrap(), before[range]);
+    let line = log
+        .lines()
+        .find(|l| l.contains("ERROR") && l.contains(&seg.display().to_string()))
+        .unwrap_or_else(|| panic!("no ERROR naming {}: {log}", seg.display()));
+    assert!(line.contains(&format!("offset={offset}")), "{line}");
+    assert!(line.contains(&format!("bytes={len}")), "{line}");
+    spool
 }
