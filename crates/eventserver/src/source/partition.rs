@@ -1170,12 +1170,10 @@ impl PartitionStore {
         // The append makes the file's folder: not under a data folder moved away.
         auditrail_core::folder_check::ask(env.dead_letter_check.as_deref())
             .and_then(|()| auditrail_core::dead_letter::append(&env.dead_letters, lines))
-            .map_err(|source| {
-            PartitionError::DeadLetter {
+            .map_err(|source| PartitionError::DeadLetter {
                 path: env.dead_letters.clone(),
                 source,
-            }
-        })
+            })
     }
 
     /// Closes the store: its final checkpoint (unless `fenced`: another server may own
