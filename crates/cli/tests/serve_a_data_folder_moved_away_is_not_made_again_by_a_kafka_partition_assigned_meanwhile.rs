@@ -99,7 +99,9 @@ fn a_partition_assigned_while_the_data_folder_is_moved_away_is_opened_once_it_is
 
     // Back: the store is opened, and the partition read from what it holds.
     std::fs::rename(&moved, &data).unwrap();
-    wait_until("the partition's store open", &[&a], || metric(&a, WAITING) == 0);
+    wait_until("the partition's store open", &[&a], || {
+        metric(&a, WAITING) == 0
+    });
     produce_to_partition(&brokers, &topic, 0, "node-a", 4..=5);
     produce_to_partition(&brokers, &topic, 1, "node-b", 4..=5);
     wait_until("every event stored", &[&a], || id_counts(&root).len() == 10);

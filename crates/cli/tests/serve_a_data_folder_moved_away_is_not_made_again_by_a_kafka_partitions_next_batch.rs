@@ -58,7 +58,8 @@ fn a_kafka_partitions_batch_waits_for_its_data_folder_moved_away() {
     let log = server.stderr();
     let line = log.lines().find(|l| l.contains(said)).unwrap();
     assert!(
-        line.contains(&data.display().to_string()) && line.contains("nothing of the batch is committed"),
+        line.contains(&data.display().to_string())
+            && line.contains("nothing of the batch is committed"),
         "{line}"
     );
     assert_eq!(id_counts(&moved.join("parts")).len(), 5, "{log}");

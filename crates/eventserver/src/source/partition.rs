@@ -1407,7 +1407,9 @@ mod tests {
         std::fs::rename(&data, &moved).unwrap();
         // Refused as the folder's absence, not taken for another server's ownership
         // (its owner file is not at its path either): the store stays open.
-        let e = p.write(&f.env, &records(3..6, |o| o as u64 + 1)).unwrap_err();
+        let e = p
+            .write(&f.env, &records(3..6, |o| o as u64 + 1))
+            .unwrap_err();
         assert!(matches!(e, PartitionError::FolderGone { .. }), "{e}");
         assert!(!data.exists(), "the data folder was made again at its path");
         std::fs::rename(&moved, &data).unwrap();
