@@ -501,6 +501,7 @@ async fn start_inner(
             timeline: timeline.clone(),
             shown: &shown,
             witnesses: witnesses.as_ref(),
+            data_folder: marks.clone(),
         },
     ) {
         Ok(s) => s,

@@ -1487,12 +1487,16 @@ impl Writer {
         }
     }
 
-    /// Re-runs the open-time recovery (after an undo that could not complete).
+    /// Re-runs the open-time recovery (after an undo that could not complete), in the
+    /// folder the store opened only: its root is never made here. A root moved away
+    /// (the store's folder, or the data folder holding it: `mv data data.old`) made
+    /// again at its path would be an empty store there, the chain split across two
+    /// folders, and the moved folder's way back blocked (`mv data.old data` nests it).
+    /// So the write fails, and is retried, until the folder is back ([`Writer::same_root`]).
     fn recover_in_place(&mut self) -> Result<(), StoreError> {
+        self.same_root()?;
         let chained = self.chain.is_some();
         self.handles.clear();
-        auditrail_core::durable::create_dir_all(&self.root)
-            .map_err(|e| StoreError::io(&self.root, e))?;
         let walked = crate::walk::StoreFiles::walk(&self.root)?;
         let recovered = recovery::recover(
             &self.root,
@@ -1649,6 +1653,10 @@ mod foreign_bytes_race_tests;
 #[cfg(test)]
 #[path = "writer_zero_length_segment_name_tests.rs"]
 mod zero_length_segment_name_tests;
+
+#[cfg(test)]
+#[path = "writer_root_moved_away_is_not_made_again_by_recovery_tests.rs"]
+mod root_moved_away_is_not_made_again_by_recovery_tests;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

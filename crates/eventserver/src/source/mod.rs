@@ -119,6 +119,12 @@ pub(crate) struct SourceContext<'a> {
     /// waits for a place: `/readyz`).
     #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
     pub open_file_limit: Option<u64>,
+    /// The data folder's check (its high-water marks': the folder the server opened),
+    /// asked before a partition store inside it is opened or written and before a
+    /// dead letter is appended, so that a data folder moved away is not made again at
+    /// its path (see [`auditrail_core::folder_check`]).
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
+    pub data_folder: Arc<dyn auditrail_core::FolderCheck>,
 }
 
 /// The running sources of a server.
@@ -192,6 +198,11 @@ impl Sources {
             }
         })?;
         let store_root = std::fs::canonicalize(&store_root).unwrap_or(store_root);
+        // Inside the data folder (a relative `store_root`, as docs/scale-out.md places
+        // it), the stores move away with it and are not made again at its path
+        // meanwhile; elsewhere, the data folder is not where they live.
+        let in_data_folder =
+            std::fs::canonicalize(ctx.data_dir).is_ok_and(|d| store_root.starts_with(d));
         let env = partition::StoreEnv {
             source: config.name.clone(),
             store_config: auditrail_store::StoreConfig {
@@ -221,6 +232,8 @@ impl Sources {
                 config.accept_unsigned,
             )),
             max_record_bytes: config.max_record_bytes,
+            store_root_check: in_data_folder.then(|| ctx.data_folder.clone()),
+            dead_letter_check: Some(ctx.data_folder.clone()),
         };
         if config.accept_unsigned {
             // Said at every start: the topic is then the only trust boundary.

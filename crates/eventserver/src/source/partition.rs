@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use auditrail_core::{Dispatcher, Event, KafkaOrigin, Received, TargetError, Timestamp};
+use auditrail_core::{
+    Dispatcher, Event, FolderCheck, KafkaOrigin, Received, TargetError, Timestamp,
+};
 use auditrail_integrity::{
     CheckpointPolicy, HighWaterMarks, IntegrityError, Signer, StoreIntegrity,
 };
@@ -110,6 +112,28 @@ pub(crate) struct StoreEnv {
     pub record_keys: Arc<RecordKeys>,
     /// The largest record value taken (`max_record_bytes`).
     pub max_record_bytes: usize,
+    /// The data folder's check when `store_root` is inside the data folder (`None`:
+    /// elsewhere, a folder of its own every server of the group mounts). Asked before a
+    /// partition store is opened (which makes its folders) and before each batch
+    /// (which writes its partition folder's files): a data folder moved away is not
+    /// made again at its path (see [`auditrail_core::folder_check`]), and the
+    /// partition waits, nothing of it committed, until the folder is back.
+    pub store_root_check: Option<Arc<dyn FolderCheck>>,
+    /// The data folder's check, asked before each append to `dead_letters` (which
+    /// makes its folder), as the server's dispatcher asks it for its own dead letters.
+    pub dead_letter_check: Option<Arc<dyn FolderCheck>>,
+}
+
+/// Asks `check` (the data folder's, see [`StoreEnv::store_root_check`]) for the
+/// partition store at `path`.
+fn folder_in_place(check: Option<&dyn FolderCheck>, path: &Path) -> Result<(), PartitionError> {
+    match check {
+        Some(c) => c.check().map_err(|source| PartitionError::FolderGone {
+            path: path.to_owned(),
+            source,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Why a partition store cannot be opened or written.
@@ -147,6 +171,23 @@ pub(crate) enum PartitionError {
         /// The bound.
         #[source]
         source: super::slots::NoSlot,
+    },
+    /// The data folder holding the store root was moved away (or removed, or another
+    /// folder put at its path) while the server runs: the store is not opened, nor the
+    /// batch written (either would make the folder again at its path, the server's
+    /// state split across the two); the partition waits, paused, no offset of it
+    /// committed, and is taken again once the folder is back.
+    #[error(
+        "partition store {}: {source}; move the data folder back to its path (the partition is \
+         read again from what its store holds then; nothing of it is committed meanwhile)",
+        path.display()
+    )]
+    FolderGone {
+        /// The store.
+        path: PathBuf,
+        /// The data folder, and what is at its path.
+        #[source]
+        source: auditrail_core::FolderGone,
     },
     /// The owner file cannot be read or written.
     #[error(transparent)]
@@ -396,6 +437,8 @@ impl PartitionStore {
             path: path.clone(),
             source,
         };
+        // Opening makes the store's folders: not under a data folder moved away.
+        folder_in_place(env.store_root_check.as_deref(), &path)?;
         // Its place of the budget first: nothing is opened without one.
         let slot = env.slots.take().map_err(|source| PartitionError::NoSlot {
             path: path.clone(),
@@ -620,6 +663,10 @@ impl PartitionStore {
         env: &StoreEnv,
         batch: &[Incoming],
     ) -> Result<Written, PartitionError> {
+        // Before the owner file is read: with the data folder moved away, it is not at
+        // its path, and this store would be taken for fenced (closed until the group
+        // assigns the partition again) rather than wait for the folder.
+        folder_in_place(env.store_root_check.as_deref(), &self.path)?;
         if let Some(by) = self.owner.taken_over()? {
             return Err(PartitionError::Fenced {
                 path: self.path.clone(),
@@ -1120,12 +1167,13 @@ impl PartitionStore {
         if lines.is_empty() {
             return Ok(());
         }
-        auditrail_core::dead_letter::append(&env.dead_letters, lines).map_err(|source| {
-            PartitionError::DeadLetter {
+        // The append makes the file's folder: not under a data folder moved away.
+        auditrail_core::folder_check::ask(env.dead_letter_check.as_deref())
+            .and_then(|()| auditrail_core::dead_letter::append(&env.dead_letters, lines))
+            .map_err(|source| PartitionError::DeadLetter {
                 path: env.dead_letters.clone(),
                 source,
-            }
-        })
+            })
     }
 
     /// Closes the store: its final checkpoint (unless `fenced`: another server may own
@@ -1283,6 +1331,8 @@ mod tests {
             witnesses: None,
             record_keys: Arc::new(RecordKeys::new(&[], true)),
             max_record_bytes: 1 << 20,
+            store_root_check: None,
+            dead_letter_check: None,
         };
         Fixture {
             _dir: dir,
@@ -1318,6 +1368,84 @@ mod tests {
             .collect();
         out.sort_unstable();
         out
+    }
+
+    /// The fixture with its partition stores inside its data folder (`data/parts`), and
+    /// that folder's check, as a server gives it (its high-water marks'): the data
+    /// folder and where it is moved away to.
+    fn in_data_folder(f: &mut Fixture) -> (PathBuf, PathBuf) {
+        let data = f._dir.path().join("data");
+        f.env.store_root = data.join("parts");
+        f.env.store_root_check = Some(Arc::new(HighWaterMarks::in_data_dir(&data)));
+        f.env.dead_letter_check = f.env.store_root_check.clone();
+        (data, f._dir.path().join("data.old"))
+    }
+
+    #[test]
+    fn a_partition_store_is_not_opened_while_its_data_folder_is_moved_away() {
+        let mut f = fixture();
+        let (data, moved) = in_data_folder(&mut f);
+        std::fs::rename(&data, &moved).unwrap();
+        let e = PartitionStore::open(&f.env, "t", 0).unwrap_err();
+        assert!(matches!(e, PartitionError::FolderGone { .. }), "{e}");
+        assert!(e.to_string().contains(&data.display().to_string()), "{e}");
+        assert!(!data.exists(), "the data folder was made again at its path");
+        // Back: opened where it is, and written.
+        std::fs::rename(&moved, &data).unwrap();
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        p.write(&f.env, &records(0..3, |o| o as u64 + 1)).unwrap();
+        p.close(f.runtime.handle(), false);
+        assert_eq!(offsets_stored(&f.env), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn a_batch_waits_for_its_data_folder_moved_away_and_is_written_once_it_is_back() {
+        let mut f = fixture();
+        let (data, moved) = in_data_folder(&mut f);
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        p.write(&f.env, &records(0..3, |o| o as u64 + 1)).unwrap();
+        std::fs::rename(&data, &moved).unwrap();
+        // Refused as the folder's absence, not taken for another server's ownership
+        // (its owner file is not at its path either): the store stays open.
+        let e = p
+            .write(&f.env, &records(3..6, |o| o as u64 + 1))
+            .unwrap_err();
+        assert!(matches!(e, PartitionError::FolderGone { .. }), "{e}");
+        assert!(!data.exists(), "the data folder was made again at its path");
+        std::fs::rename(&moved, &data).unwrap();
+        let w = p.write(&f.env, &records(3..6, |o| o as u64 + 1)).unwrap();
+        assert_eq!((w.stored, w.next_offset), (3, 6));
+        p.close(f.runtime.handle(), false);
+        assert_eq!(offsets_stored(&f.env), (0..6).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_dead_letter_waits_for_its_data_folder_moved_away() {
+        // The stores outside the data folder (a shared folder), the dead letters in it.
+        let f = fixture();
+        let data = f._dir.path().join("data");
+        let env = StoreEnv {
+            dead_letters: data.join("deadletter").join("source-kafka.jsonl"),
+            dead_letter_check: Some(Arc::new(HighWaterMarks::in_data_dir(&data))),
+            ..f.env.clone()
+        };
+        let mut p = PartitionStore::open(&env, "t", 0).unwrap();
+        let moved = f._dir.path().join("data.old");
+        std::fs::rename(&data, &moved).unwrap();
+        let mut batch = records(0..3, |o| o as u64 + 1);
+        batch[1].payload = Some(b"not an event".to_vec());
+        let e = p.write(&env, &batch).unwrap_err();
+        assert!(matches!(e, PartitionError::DeadLetter { .. }), "{e}");
+        assert!(e.to_string().contains(&data.display().to_string()), "{e}");
+        assert!(!data.exists(), "the data folder was made again at its path");
+        // Back: the dead letter is written there and the batch passes.
+        std::fs::rename(&moved, &data).unwrap();
+        let w = p.write(&env, &batch).unwrap();
+        assert_eq!((w.invalid, w.next_offset), (1, 3));
+        p.close(f.runtime.handle(), false);
+        assert!(std::fs::read_to_string(&env.dead_letters)
+            .unwrap()
+            .contains("not an event"));
     }
 
     #[test]
