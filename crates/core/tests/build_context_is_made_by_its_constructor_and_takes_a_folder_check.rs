@@ -46,5 +46,8 @@ async fn with_folder_check_gives_the_check_the_target_asks() {
     .with_folder_check(Arc::new(Gone));
     let check = ctx.folder_check.as_deref().expect("a folder check");
     let err = auditrail_core::folder_check::ask(Some(check)).unwrap_err();
-    assert!(err.to_string().contains("the data folder data: gone"), "{err}");
+    assert!(
+        err.to_string().contains("the data folder data: gone"),
+        "{err}"
+    );
 }
