@@ -98,16 +98,10 @@ mod tests {
                 .starts_with("s.toml: max_body_bytes: invalid type: string \"many\""),
             "{err}"
         );
-        // An unknown key is named by serde's error, at the top level: no key path.
+        // An unknown key: serde's error names it.
         let err = parse(&format!("lisen = \"x\"\n{STORE}"), false, &[]);
-        let ServerConfigError::Value { source, .. } = &err else {
-            panic!("{err:?}");
-        };
-        assert_eq!(source.key, "");
-        assert!(
-            err.to_string().starts_with("s.toml: unknown field `lisen`"),
-            "{err}"
-        );
+        assert!(matches!(err, ServerConfigError::Value { .. }), "{err:?}");
+        assert!(err.to_string().contains("unknown field `lisen`"), "{err}");
     }
 
     #[test]
