@@ -332,7 +332,12 @@ impl TargetError {
 }
 
 /// What a target's build function gets besides its own config.
+///
+/// Made with [`BuildContext::new`] and [`BuildContext::with_folder_check`]: it is
+/// `#[non_exhaustive]`, so a field added later (as `folder_check` was) breaks no
+/// target's tests or benches that make one.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct BuildContext {
     /// The node this target runs on.
     pub node: NodeId,
@@ -354,7 +359,37 @@ pub struct BuildContext {
     /// folder removed under it, made again) asks it first and refuses while it fails,
     /// so that a data folder moved away is not made again at its path
     /// ([`crate::folder_check`]). `None`: nothing to ask (a node's run folder).
-    pub folder_check: Option<std::sync::Arc<dyn crate::FolderCheck>>,
+    pub folder_check: Option<Arc<dyn crate::FolderCheck>>,
+}
+
+impl BuildContext {
+    /// The context of the target `target_name` of `node`, keeping its state under
+    /// `run_dir`, its dead letters in `dead_letter_dir`, spawning its tasks on
+    /// `runtime`; with no folder check (set one with
+    /// [`with_folder_check`](BuildContext::with_folder_check)).
+    pub fn new(
+        node: NodeId,
+        target_name: impl Into<String>,
+        run_dir: impl Into<PathBuf>,
+        dead_letter_dir: impl Into<PathBuf>,
+        runtime: tokio::runtime::Handle,
+    ) -> BuildContext {
+        BuildContext {
+            node,
+            target_name: target_name.into(),
+            run_dir: run_dir.into(),
+            dead_letter_dir: dead_letter_dir.into(),
+            runtime,
+            folder_check: None,
+        }
+    }
+
+    /// This context with `check` as the check of the folder `run_dir` lives in
+    /// ([`BuildContext::folder_check`]).
+    pub fn with_folder_check(mut self, check: Arc<dyn crate::FolderCheck>) -> BuildContext {
+        self.folder_check = Some(check);
+        self
+    }
 }
 
 /// Why a target could not be built.

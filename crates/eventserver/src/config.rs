@@ -103,15 +103,17 @@ pub use crate::source::{
 mod check_error;
 pub mod env;
 mod queries;
+mod value_error;
 
 pub use crate::auth::KeyError;
 pub use check_error::{ConfigCheckError, LogLevelError, LogLevelWhy};
-pub use env::{EnvError, EnvOverride};
+pub use env::{EnvError, EnvOverride, EnvValueError};
 pub use queries::{
     QueryConfig, QueryWorker, DEFAULT_MAX_QUERY_SPILL_BYTES, DEFAULT_QUERIES_RUNNING,
     DEFAULT_QUERIES_WAITING, DEFAULT_QUERY_MEMORY_LIMIT_BYTES, DEFAULT_QUERY_NICENESS,
     DEFAULT_QUERY_TIME_LIMIT,
 };
+pub use value_error::ValueError;
 
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9980";
@@ -128,6 +130,7 @@ pub const DEFAULT_MAX_ANSWER_MEMORY_BYTES: usize = 256 * 1024 * 1024;
 
 /// A config error that names the file and the key.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum ServerConfigError {
     /// The file cannot be read.
     #[error(
@@ -140,15 +143,34 @@ pub enum ServerConfigError {
         /// Why.
         source: std::io::Error,
     },
-    /// A key is unknown, missing or has a bad value.
-    #[error("{file}: {message}")]
-    Invalid {
+    /// The text is not TOML (or JSON), or is JSON giving a key twice.
+    #[error("{file}: {source}")]
+    Syntax {
+        /// The file (or the name given to [`ServerConfig::parse`]).
+        file: String,
+        /// What is wrong, and where.
+        #[source]
+        source: auditrail_core::config::ConfigTextError,
+    },
+    /// The document is not a table (JSON: not an object).
+    #[error("{file}: must be a table/object")]
+    NotATable {
+        /// The file.
+        file: String,
+    },
+    /// A key is unknown or missing, or has a value of the wrong type or form.
+    #[error("{file}: {source}{with}")]
+    Value {
         /// The file (or `<defaults>`).
         file: String,
-        /// What is wrong, naming the key.
-        message: String,
+        /// The key path and serde's error.
+        #[source]
+        source: Box<ValueError>,
+        /// As for [`ServerConfigError::Check`].
+        with: String,
     },
-    /// A value the config's checks refuse ([`ServerConfig::check`]).
+    /// A value the config's checks refuse ([`ServerConfig::check`], and the parse's own:
+    /// `listen`, `data_dir`, the destinations and witnesses).
     #[error("{file}: {source}{with}")]
     Check {
         /// The file (or `<defaults>`).
@@ -656,12 +678,12 @@ impl ServerConfig {
             source,
         })?;
         let json = path.extension().is_some_and(|e| e == "json");
-        let invalid = |message: String| ServerConfigError::Invalid {
-            file: file.clone(),
-            message,
-        };
-        let value = auditrail_core::config::parse_config_text(&text, json)
-            .map_err(|e| invalid(e.to_string()))?;
+        let value = auditrail_core::config::parse_config_text(&text, json).map_err(|source| {
+            ServerConfigError::Syntax {
+                file: file.clone(),
+                source,
+            }
+        })?;
         ServerConfig::from_value(value, &file, true, Some(&folder), registry, env, data_dir)
     }
 
@@ -691,12 +713,12 @@ impl ServerConfig {
         K: AsRef<std::ffi::OsStr>,
         V: AsRef<std::ffi::OsStr>,
     {
-        let invalid = |message: String| ServerConfigError::Invalid {
-            file: file.to_owned(),
-            message,
-        };
-        let value = auditrail_core::config::parse_config_text(text, json)
-            .map_err(|e| invalid(e.to_string()))?;
+        let value = auditrail_core::config::parse_config_text(text, json).map_err(|source| {
+            ServerConfigError::Syntax {
+                file: file.to_owned(),
+                source,
+            }
+        })?;
         ServerConfig::from_value(value, file, true, None, registry, env, None)
     }
 
@@ -722,24 +744,16 @@ impl ServerConfig {
         V: AsRef<std::ffi::OsStr>,
     {
         let Value::Object(mut top) = value else {
-            return Err(ServerConfigError::Invalid {
+            return Err(ServerConfigError::NotATable {
                 file: file.to_owned(),
-                message: "must be a table/object".into(),
             });
         };
         reference_spellings(&mut top, file)?;
         let overrides = env::apply(env, &mut top).map_err(ServerConfigError::Environment)?;
         let settings = top.clone();
-        let invalid = |message: String| blame(file, &overrides, message);
-        let raw: RawServerConfig =
-            serde_path_to_error::deserialize(Value::Object(top)).map_err(|e| {
-                let path = e.path().to_string();
-                if path.is_empty() || path == "." {
-                    invalid(e.into_inner().to_string())
-                } else {
-                    invalid(format!("{path}: {}", e.into_inner()))
-                }
-            })?;
+        let refused = |error: ConfigCheckError| blame_check(file, &overrides, error);
+        let raw: RawServerConfig = serde_path_to_error::deserialize(Value::Object(top))
+            .map_err(|e| blame_value(file, &overrides, ValueError::from_serde(e)))?;
         let d = ServerConfig::defaults();
         let in_folder = |key: &str, path: PathBuf| match folder {
             Some(folder) if !overrides.iter().any(|o| o.key == key) => resolve(folder, &path),
@@ -758,23 +772,17 @@ impl ServerConfig {
                 &data_dir,
                 Path::new(auditrail_core::folder_lock::LOCK_FILE),
             ) {
-                return Err(invalid(format!(
-                    "data_dir: {:?} is taken in the config file's folder, {}, which does not exist yet, \
-                     while {} (in the working directory, where earlier versions took it) holds this \
-                     server's data (stores, signing key): move that folder to {}, or set \
-                     data_dir = {:?}; starting anew would start empty stores with a new key",
-                    written,
-                    data_dir.display(),
-                    old.display(),
-                    data_dir.display(),
-                    old.display().to_string()
-                )));
+                return Err(refused(ConfigCheckError::DataDirLeftBehind {
+                    written: written.into(),
+                    data_dir: data_dir.into(),
+                    old: old.into(),
+                }));
             }
         }
         let listen = match raw.listen {
             Some(s) => s
                 .parse()
-                .map_err(|e| invalid(format!("listen: {s:?} is not an address:port: {e}")))?,
+                .map_err(|source| refused(ConfigCheckError::Listen { value: s, source }))?,
             None => d.listen,
         };
         let mut sources = Vec::with_capacity(raw.sources.len());
@@ -792,11 +800,7 @@ impl ServerConfig {
         // A server that stores what its sources read may have no destinations of its
         // own (it then refuses HTTP events as unrouted).
         if raw.destinations.is_empty() && from_file && sources.is_empty() {
-            return Err(invalid(
-                "no [[destinations]]: the server would store nothing; add at least one \
-                 (e.g. type = \"store\")"
-                    .into(),
-            ));
+            return Err(refused(ConfigCheckError::NoDestinations));
         }
         let mut destinations = Vec::with_capacity(raw.destinations.len());
         for (index, entry) in raw.destinations.into_iter().enumerate() {
@@ -819,19 +823,16 @@ impl ServerConfig {
                 .downcast_ref::<auditrail_store::StoreConfig>()
                 .is_some()
             {
-                return Err(invalid(format!(
-                    "witnesses[{index}]: a witness of type \"store\" would be a folder this server can rewrite; a witness must be out of its reach: another event server (type = \"eventserver\"), a Kafka topic (type = \"kafka\"), or a file on another machine"
-                )));
+                return Err(refused(ConfigCheckError::StoreWitness { index }));
             }
             witnesses.push(spec);
         }
         let mut names: Vec<&str> = destinations.iter().map(|t| t.name.as_str()).collect();
         names.sort_unstable();
         if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
-            return Err(invalid(format!(
-                "two destinations are named {:?}; names must be unique",
-                w[0]
-            )));
+            return Err(refused(ConfigCheckError::DestinationNameTwice {
+                name: w[0].to_owned(),
+            }));
         }
         let config = ServerConfig {
             source: file.to_owned(),
@@ -1505,21 +1506,23 @@ fn reference_spellings(top: &mut Map<String, Value>, file: &str) -> Result<(), S
     Ok(())
 }
 
-/// A message about the config (starting with the key path, as they all do), against
-/// the variable that set that key when one did; else against the file, saying which
-/// variables were applied (a message about two keys may be due to one of them).
-fn blame(file: &str, overrides: &[EnvOverride], message: String) -> ServerConfigError {
+/// A key the typed parse refuses (its message starts with the key path, as they all
+/// do), against the variable that set that key when one did; else against the file,
+/// saying which variables were applied (a message about two keys may be due to one of
+/// them).
+fn blame_value(file: &str, overrides: &[EnvOverride], error: ValueError) -> ServerConfigError {
+    let message = error.to_string();
     if let Some(o) = overrides.iter().find(|o| o.blamed_by(&message)) {
-        return ServerConfigError::Environment(o.error(message));
+        return ServerConfigError::Environment(o.error(EnvValueError::Value(Box::new(error))));
     }
-    ServerConfigError::Invalid {
+    ServerConfigError::Value {
         file: file.to_owned(),
-        message: format!("{message}{}", applied(overrides)),
+        source: Box::new(error),
+        with: applied(overrides),
     }
 }
 
-/// [`blame`] for a [`ConfigCheckError`]: kept typed unless an environment variable
-/// set the key it names (an [`EnvError`] says the variable and its value).
+/// [`blame_value`] for a [`ConfigCheckError`].
 fn blame_check(
     file: &str,
     overrides: &[EnvOverride],
@@ -1527,7 +1530,7 @@ fn blame_check(
 ) -> ServerConfigError {
     let message = error.to_string();
     if let Some(o) = overrides.iter().find(|o| o.blamed_by(&message)) {
-        return ServerConfigError::Environment(o.error(message));
+        return ServerConfigError::Environment(o.error(EnvValueError::Check(Box::new(error))));
     }
     ServerConfigError::Check {
         file: file.to_owned(),

@@ -58,12 +58,13 @@ pub(crate) enum WitnessSetupError {
         source: std::io::Error,
     },
     /// The node id file holds no valid node id.
-    #[error("witnesses: {path}: not a node id ({reason}); remove the file to choose a new one (the witness then sees a new node)")]
+    #[error("witnesses: {path}: not a node id ({source}); remove the file to choose a new one (the witness then sees a new node)")]
     NodeId {
         /// The file.
         path: PathBuf,
         /// Why.
-        reason: String,
+        #[source]
+        source: auditrail_core::EventError,
     },
     /// The witness dispatcher cannot be built.
     #[error("witnesses: {0}")]
@@ -586,10 +587,9 @@ const SETTLE_EVERY: Duration = Duration::from_secs(1);
 fn node_id(dir: &Path, node: &NodeId) -> Result<NodeId, WitnessSetupError> {
     let path = dir.join("node-id");
     match auditrail_core::regular_file::read_to_string(&path) {
-        Ok(text) => NodeId::new(text.trim()).map_err(|e| WitnessSetupError::NodeId {
-            path,
-            reason: e.to_string(),
-        }),
+        Ok(text) => {
+            NodeId::new(text.trim()).map_err(|source| WitnessSetupError::NodeId { path, source })
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let random = auditrail_core::EventId::new().to_string().replace('-', "");
             // The random half of a UUIDv7 (its start is the time).
@@ -601,9 +601,9 @@ fn node_id(dir: &Path, node: &NodeId) -> Result<NodeId, WitnessSetupError> {
                 .take(auditrail_core::event::NODE_ID_MAX_LEN - infix.len() - suffix.len())
                 .collect();
             let id = format!("{base}{infix}{suffix}");
-            let node = NodeId::new(&id).map_err(|e| WitnessSetupError::NodeId {
+            let node = NodeId::new(&id).map_err(|source| WitnessSetupError::NodeId {
                 path: path.clone(),
-                reason: e.to_string(),
+                source,
             })?;
             auditrail_core::durable::replace_file(
                 &path,
@@ -735,4 +735,36 @@ fn read_log(root: &Path, after: Option<u64>) -> std::io::Result<(Vec<(Checkpoint
     })
     .map_err(|e| e.source)?;
     Ok((out, last_index))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn a_node_id_file_holding_no_node_id_keeps_the_node_id_error_as_its_source() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("node-id"), ".hidden\n").unwrap();
+        let err = node_id(dir.path(), &NodeId::new("server").unwrap()).unwrap_err();
+        let source = err
+            .source()
+            .and_then(|s| s.downcast_ref::<auditrail_core::EventError>());
+        assert!(
+            matches!(
+                source,
+                Some(auditrail_core::EventError::InvalidField { field: "node", .. })
+            ),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().ends_with(
+                "node-id: not a node id (invalid node \".hidden\": must not start with `.`); \
+                 remove the file to choose a new one (the witness then sees a new node)"
+            ),
+            "{err}"
+        );
+    }
 }

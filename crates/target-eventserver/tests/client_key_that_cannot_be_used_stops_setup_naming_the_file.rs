@@ -31,14 +31,13 @@ fn setup_error(dir: &Path, cert_pem: &str, key_pem: &str) -> String {
     c.spool = false;
     c.client_cert = Some(cert.into());
     c.client_key = Some(key.into());
-    let ctx = auditrail_core::BuildContext {
-        node: NodeId::new("node-a").unwrap(),
-        target_name: "central".into(),
-        run_dir: dir.join("run"),
-        dead_letter_dir: dir.join("run").join("deadletter"),
-        runtime: tokio::runtime::Handle::current(),
-        folder_check: None,
-    };
+    let ctx = auditrail_core::BuildContext::new(
+        NodeId::new("node-a").unwrap(),
+        "central",
+        dir.join("run"),
+        dir.join("run").join("deadletter"),
+        tokio::runtime::Handle::current(),
+    );
     match EventServerTarget::new(c, &ctx) {
         Ok(_) => panic!("the target was set up with an unusable client_key"),
         Err(e) => e.to_string(),

@@ -12,14 +12,13 @@ use auditrail_core::NodeId;
 use auditrail_target_eventserver::{EventServerConfig, EventServerTarget};
 
 fn setup_error(dir: &Path, c: EventServerConfig) -> String {
-    let ctx = auditrail_core::BuildContext {
-        node: NodeId::new("node-a").unwrap(),
-        target_name: "central".into(),
-        run_dir: dir.join("run"),
-        dead_letter_dir: dir.join("run").join("deadletter"),
-        runtime: tokio::runtime::Handle::current(),
-        folder_check: None,
-    };
+    let ctx = auditrail_core::BuildContext::new(
+        NodeId::new("node-a").unwrap(),
+        "central",
+        dir.join("run"),
+        dir.join("run").join("deadletter"),
+        tokio::runtime::Handle::current(),
+    );
     match EventServerTarget::new(c, &ctx) {
         Ok(_) => panic!("the target was set up"),
         Err(e) => e.to_string(),

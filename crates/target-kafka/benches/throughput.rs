@@ -77,14 +77,13 @@ fn bench(c: &mut Criterion) {
     });
     let config: KafkaConfig =
         serde_json::from_value(serde_json::json!({"brokers": brokers, "topic": topic})).unwrap();
-    let ctx = BuildContext {
-        node: NodeId::new("bench-node").unwrap(),
-        target_name: "kafka-bench".into(),
-        run_dir: std::env::temp_dir(),
-        dead_letter_dir: std::env::temp_dir().join("deadletter"),
-        runtime: rt.handle().clone(),
-        folder_check: None,
-    };
+    let ctx = BuildContext::new(
+        NodeId::new("bench-node").unwrap(),
+        "kafka-bench",
+        std::env::temp_dir(),
+        std::env::temp_dir().join("deadletter"),
+        rt.handle().clone(),
+    );
     let events = events();
     let avg = events.iter().map(|e| e.to_json().len()).sum::<usize>() / events.len();
     eprintln!("average event JSON size: {avg} bytes");

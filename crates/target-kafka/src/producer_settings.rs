@@ -208,18 +208,17 @@ mod tests {
             "brokers": "127.0.0.1:9092", "topic": "audit", "properties": props
         }))
         .unwrap();
-        let ctx = BuildContext {
-            node: NodeId::new("node-1").unwrap(),
-            target_name: "kafka-0".into(),
-            run_dir: "run".into(),
-            dead_letter_dir: "run/deadletter".into(),
-            runtime: tokio::runtime::Builder::new_current_thread()
+        let ctx = BuildContext::new(
+            NodeId::new("node-1").unwrap(),
+            "kafka-0",
+            "run",
+            "run/deadletter",
+            tokio::runtime::Builder::new_current_thread()
                 .build()
                 .unwrap()
                 .handle()
                 .clone(),
-            folder_check: None,
-        };
+        );
         ProducerSettings::from_config(&config, &ctx)
     }
 

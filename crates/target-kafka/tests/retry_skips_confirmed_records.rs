@@ -36,14 +36,13 @@ async fn the_retry_of_a_partly_confirmed_batch_sends_only_the_rest() {
     mock.partition_leader("authfail", 0, Some(2)).unwrap();
     let brokers = mock.bootstrap_servers();
 
-    let ctx = BuildContext {
-        node: NodeId::new("node-1").unwrap(),
-        target_name: "kafka".into(),
-        run_dir: std::env::temp_dir(),
-        dead_letter_dir: std::env::temp_dir().join("deadletter"),
-        runtime: tokio::runtime::Handle::current(),
-        folder_check: None,
-    };
+    let ctx = BuildContext::new(
+        NodeId::new("node-1").unwrap(),
+        "kafka",
+        std::env::temp_dir(),
+        std::env::temp_dir().join("deadletter"),
+        tokio::runtime::Handle::current(),
+    );
     let registration = &auditrail_target_kafka::REGISTRATION;
     let config = (registration.parse)(
         serde_json::json!({"brokers": brokers, "topic": "{topic}", "delivery_timeout_ms": 1500}),

@@ -265,13 +265,12 @@ pub(crate) fn eventserver_target(
     node: &str,
     run_dir: &Path,
 ) -> Result<auditrail::target_eventserver::EventServerTarget, auditrail::BuildError> {
-    let ctx = auditrail::BuildContext {
-        node: auditrail::NodeId::new(node).unwrap(),
-        target_name: "central".into(),
-        run_dir: run_dir.to_owned(),
-        dead_letter_dir: run_dir.join("deadletter"),
-        runtime: tokio::runtime::Handle::current(),
-        folder_check: None,
-    };
+    let ctx = auditrail::BuildContext::new(
+        auditrail::NodeId::new(node).unwrap(),
+        "central",
+        run_dir,
+        run_dir.join("deadletter"),
+        tokio::runtime::Handle::current(),
+    );
     auditrail::target_eventserver::EventServerTarget::new(config, &ctx)
 }

@@ -516,14 +516,16 @@ impl DispatcherBuilder {
                         }
                     };
                     durability = (registration.durability)(&config);
-                    let ctx = BuildContext {
-                        node: self.node.clone(),
-                        target_name: name.clone(),
-                        run_dir: self.run_dir.clone(),
-                        dead_letter_dir: self.dead_letter_dir.clone(),
-                        runtime: handle.clone(),
-                        folder_check: self.folder_check.clone(),
-                    };
+                    let mut ctx = BuildContext::new(
+                        self.node.clone(),
+                        name.clone(),
+                        self.run_dir.clone(),
+                        self.dead_letter_dir.clone(),
+                        handle.clone(),
+                    );
+                    if let Some(check) = &self.folder_check {
+                        ctx = ctx.with_folder_check(check.clone());
+                    }
                     // Targets may spawn tasks while building.
                     let built = {
                         let _enter = handle.enter();

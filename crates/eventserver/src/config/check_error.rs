@@ -1,5 +1,6 @@
 //! Why [`ServerConfig::check`](super::ServerConfig::check) (and the checks at start and
-//! reload: `check_exposure`, `check_witnesses_elsewhere`) refuse a parsed config. Each
+//! reload: `check_exposure`, `check_witnesses_elsewhere`; and those of the parse itself,
+//! of `listen`, `data_dir`, the destinations and witnesses) refuse a parsed config. Each
 //! message starts with the key path it is about (`max_body_bytes: ...`,
 //! `keys[2]: ...`): the environment's overrides are blamed by that prefix
 //! (`EnvOverride::blamed_by`). Paths are `Box<Path>`, keeping the error small enough to
@@ -279,6 +280,59 @@ pub enum ConfigCheckError {
         /// The address.
         listen: SocketAddr,
     },
+    /// `listen` is no socket address.
+    #[error("listen: {value:?} is not an address:port: {source}")]
+    Listen {
+        /// The value given.
+        value: String,
+        /// Why it is none.
+        #[source]
+        source: std::net::AddrParseError,
+    },
+    /// `data_dir`, relative, is taken in the config file's folder, where it does not
+    /// exist yet, while the folder of that name in the working directory (where
+    /// earlier versions took it) holds a server's data.
+    #[error(
+        "data_dir: {:?} is taken in the config file's folder, {}, which does not exist yet, \
+         while {} (in the working directory, where earlier versions took it) holds this \
+         server's data (stores, signing key): move that folder to {}, or set \
+         data_dir = {:?}; starting anew would start empty stores with a new key",
+        written,
+        data_dir.display(),
+        old.display(),
+        data_dir.display(),
+        old.display().to_string()
+    )]
+    DataDirLeftBehind {
+        /// `data_dir` as written.
+        written: Box<Path>,
+        /// It, in the config file's folder.
+        data_dir: Box<Path>,
+        /// It, in the working directory, holding the data.
+        old: Box<Path>,
+    },
+    /// A config file with no `[[destinations]]` (and no `[[sources]]`).
+    #[error(
+        "no [[destinations]]: the server would store nothing; add at least one \
+         (e.g. type = \"store\")"
+    )]
+    NoDestinations,
+    /// A witness of type `store`.
+    #[error(
+        "witnesses[{index}]: a witness of type \"store\" would be a folder this server can \
+         rewrite; a witness must be out of its reach: another event server (type = \
+         \"eventserver\"), a Kafka topic (type = \"kafka\"), or a file on another machine"
+    )]
+    StoreWitness {
+        /// The entry's index.
+        index: usize,
+    },
+    /// Two destinations with one name.
+    #[error("two destinations are named {name:?}; names must be unique")]
+    DestinationNameTwice {
+        /// The name.
+        name: String,
+    },
 }
 
 /// The `[[keys]]` ids a [`ConfigCheckError::RequiredKeyUnknown`] could have named.
@@ -324,4 +378,101 @@ pub enum LogLevelWhy {
         /// The directive.
         directive: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use std::error::Error as _;
+
+    use super::super::{EnvError, EnvValueError, ServerConfig, ServerConfigError};
+    use super::ConfigCheckError;
+
+    const STORE: &str = "[[destinations]]\ntype = \"store\"\npath = \"s\"\n";
+
+    fn refused(text: &str, env: &[(&str, &str)]) -> ServerConfigError {
+        let registry = crate::registry(&[]).unwrap();
+        ServerConfig::parse_with_env(text, "s.toml", false, &registry, env.iter().copied())
+            .unwrap_err()
+    }
+
+    fn check(err: &ServerConfigError) -> &ConfigCheckError {
+        match err {
+            ServerConfigError::Check { source, .. } => source,
+            _ => panic!("{err:?}"),
+        }
+    }
+
+    #[test]
+    fn a_listen_address_that_is_none_keeps_the_address_parse_error() {
+        let err = refused(&format!("listen = \"nowhere\"\n{STORE}"), &[]);
+        let ConfigCheckError::Listen { value, source } = check(&err) else {
+            panic!("{err:?}");
+        };
+        assert_eq!(value, "nowhere");
+        assert_eq!(
+            err.to_string(),
+            format!("s.toml: listen: \"nowhere\" is not an address:port: {source}")
+        );
+        // From the environment: the same typed error, against the variable.
+        let err = refused(STORE, &[("AUDITRAIL_LISTEN", "nowhere")]);
+        let ServerConfigError::Environment(EnvError::Invalid {
+            reason: EnvValueError::Check(check),
+            ..
+        }) = &err
+        else {
+            panic!("{err:?}");
+        };
+        assert!(
+            matches!(**check, ConfigCheckError::Listen { .. })
+                && check
+                    .source()
+                    .is_some_and(|s| s.is::<std::net::AddrParseError>()),
+            "{check:?}"
+        );
+    }
+
+    #[test]
+    fn a_file_without_destinations_is_refused_by_its_rule() {
+        let err = refused("listen = \"127.0.0.1:1\"\n", &[]);
+        assert!(
+            matches!(check(&err), ConfigCheckError::NoDestinations),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().starts_with("s.toml: no [[destinations]]: "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_witness_of_type_store_is_refused_naming_its_entry() {
+        let err = refused(
+            &format!("{STORE}[[witnesses]]\ntype = \"store\"\npath = \"w\"\n"),
+            &[],
+        );
+        assert!(
+            matches!(check(&err), ConfigCheckError::StoreWitness { index: 0 }),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .contains("witnesses[0]: a witness of type \"store\" would be a folder this server can rewrite; a witness must be out of its reach: another event server (type = \"eventserver\"), a Kafka topic"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn two_destinations_of_one_name_are_refused_naming_it() {
+        let one = "[[destinations]]\nname = \"a\"\ntype = \"store\"\n";
+        let err = refused(&format!("{one}path = \"s1\"\n{one}path = \"s2\"\n"), &[]);
+        let ConfigCheckError::DestinationNameTwice { name } = check(&err) else {
+            panic!("{err:?}");
+        };
+        assert_eq!(name, "a");
+        assert_eq!(
+            err.to_string(),
+            "s.toml: two destinations are named \"a\"; names must be unique"
+        );
+    }
 }

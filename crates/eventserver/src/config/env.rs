@@ -124,7 +124,7 @@ fn shown(path: &str, text: &str) -> String {
 }
 
 /// Why the environment cannot be applied.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum EnvError {
     /// An `AUDITRAIL_` variable whose name or value is not UTF-8.
@@ -163,15 +163,37 @@ pub enum EnvError {
         keys: String,
     },
     /// The value does not fit the key, or the config's checks refuse it.
-    #[error("{variable}: invalid value {value}: {message}")]
+    #[error("{variable}: invalid value {value}: {reason}")]
     Invalid {
         /// The variable.
         variable: String,
         /// The value as written (quoted), or `(hidden)` for a secret or key.
         value: String,
         /// What is wrong.
-        message: String,
+        #[source]
+        reason: EnvValueError,
     },
+}
+
+/// Why a variable's value is refused ([`EnvError::Invalid`]).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum EnvValueError {
+    /// An integer key's value is no TOML integer.
+    #[error("expected an integer")]
+    NotAnInteger,
+    /// A number key's value is no TOML integer or float.
+    #[error("expected a number")]
+    NotANumber,
+    /// A boolean key's value is not `true` or `false`.
+    #[error("expected true or false")]
+    NotABoolean,
+    /// The typed parse refuses the value, written into the config.
+    #[error(transparent)]
+    Value(Box<super::ValueError>),
+    /// The config's checks refuse the value.
+    #[error(transparent)]
+    Check(Box<super::ConfigCheckError>),
 }
 
 /// One key set by the environment, for the log of the start and for error messages.
@@ -187,13 +209,13 @@ pub struct EnvOverride {
 }
 
 impl EnvOverride {
-    /// `message` about this key (it starts with the key path, as the config's messages
-    /// do), as an error naming the variable.
-    pub(crate) fn error(&self, message: String) -> EnvError {
+    /// `reason`, about this key ([`EnvOverride::blamed_by`]), as an error naming the
+    /// variable.
+    pub(crate) fn error(&self, reason: EnvValueError) -> EnvError {
         EnvError::Invalid {
             variable: self.variable.clone(),
             value: self.shown_value.clone(),
-            message,
+            reason,
         }
     }
 
@@ -240,22 +262,22 @@ where
 }
 
 /// The value of a key of `kind` written as `text`.
-fn typed(kind: Kind, text: &str) -> Result<Value, &'static str> {
+fn typed(kind: Kind, text: &str) -> Result<Value, EnvValueError> {
     let toml_value = || toml::Value::deserialize(toml::de::ValueDeserializer::new(text)).ok();
     match kind {
         Kind::Text => Ok(Value::String(text.to_owned())),
         Kind::Integer => match toml_value() {
             Some(toml::Value::Integer(i)) => Ok(Value::from(i)),
-            _ => Err("expected an integer"),
+            _ => Err(EnvValueError::NotAnInteger),
         },
         Kind::Number => match toml_value() {
             Some(toml::Value::Integer(i)) => Ok(Value::from(i)),
             Some(toml::Value::Float(f)) => Ok(Value::from(f)),
-            _ => Err("expected a number"),
+            _ => Err(EnvValueError::NotANumber),
         },
         Kind::Boolean => match toml_value() {
             Some(toml::Value::Boolean(b)) => Ok(Value::Bool(b)),
-            _ => Err("expected true or false"),
+            _ => Err(EnvValueError::NotABoolean),
         },
         Kind::Names => Ok(Value::Array(
             text.split(',')
@@ -305,10 +327,10 @@ where
                 known: known_variables(|_| true),
             });
         };
-        let value = typed(kind, &text).map_err(|expected| EnvError::Invalid {
+        let value = typed(kind, &text).map_err(|reason| EnvError::Invalid {
             variable: variable.clone(),
             value: shown(path, &text),
-            message: expected.to_owned(),
+            reason,
         })?;
         let table = match path.split_once('.') {
             None => &mut *config,
@@ -392,6 +414,16 @@ mod tests {
             err.to_string(),
             "AUDITRAIL_MAX_BODY_BYTES: invalid value \"abc\": expected an integer"
         );
+        assert!(
+            matches!(
+                err,
+                EnvError::Invalid {
+                    reason: EnvValueError::NotAnInteger,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
         let err = run(&[("AUDITRAIL_ALLOW_UNAUTHENTICATED", "yes")], json!({})).unwrap_err();
         assert!(err.to_string().contains("expected true or false"), "{err}");
     }
@@ -439,7 +471,7 @@ mod tests {
         let (_, applied) = run(&[("AUDITRAIL_TLS__KEY", "/s/k.pem")], json!({})).unwrap();
         assert_eq!(applied[0].shown_value, "(hidden)");
         let err = run(&[("AUDITRAIL_SIGNING_KEY", "")], json!({}))
-            .map(|(_, a)| a[0].error("signing_key: bad".into()).to_string())
+            .map(|(_, a)| a[0].error(EnvValueError::NotAnInteger).to_string())
             .unwrap();
         assert!(!err.contains("\"\""), "{err}");
         assert!(err.contains("(hidden)"), "{err}");

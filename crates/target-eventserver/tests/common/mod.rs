@@ -238,14 +238,13 @@ fn handle(script: &Mutex<Script>, headers: &HeaderMap, body: &[u8]) -> Response 
 
 /// A build context with its run folder under `dir`.
 pub(crate) fn ctx(dir: &std::path::Path, name: &str) -> auditrail_core::BuildContext {
-    auditrail_core::BuildContext {
-        node: NodeId::new("test-node").unwrap(),
-        target_name: name.to_owned(),
-        run_dir: dir.join("run"),
-        dead_letter_dir: dir.join("run").join("deadletter"),
-        runtime: tokio::runtime::Handle::current(),
-        folder_check: None,
-    }
+    auditrail_core::BuildContext::new(
+        NodeId::new("test-node").unwrap(),
+        name,
+        dir.join("run"),
+        dir.join("run").join("deadletter"),
+        tokio::runtime::Handle::current(),
+    )
 }
 
 /// `n` events, every third with routing key `forbidden` when `mixed`.
