@@ -604,7 +604,11 @@ async fn deliver_at<'a>(
     deliver(client, metrics, target, chunk)
         .await
         .map(|d| Delivered {
-            refused: d.refused.into_iter().map(|(i, m)| (i + offset, m)).collect(),
+            refused: d
+                .refused
+                .into_iter()
+                .map(|(i, m)| (i + offset, m))
+                .collect(),
             ..d
         })
 }
