@@ -42,7 +42,11 @@ use crate::event::{Event, NodeId};
 ///   [`Durability::NotDurable`] (naming the setting), so that what reports durability
 ///   on the events' behalf (the event server's `durable` and `note`) does not claim it.
 ///   A config that does not answer is [`Durability::Undeclared`], reported as not
-///   durable (see there why). Acknowledged emits resolve on `Ok` either way.
+///   durable (see there why). Acknowledged emits resolve on `Ok` either way. A target
+///   whose `Ok` is durable only when its destination's answer says so (the
+///   eventserver target with `spool = false`: the server's `durable`) answers
+///   [`Durability::PerAnswer`] and counts the events it took that were answered not
+///   durable ([`Target::taken_not_durable`], `TargetStats::not_durable`).
 /// - **Errors.** [`TargetError::Retryable`]: nothing of the batch may be assumed taken;
 ///   the dispatcher sends the same batch again after an exponential backoff with jitter
 ///   (honouring `retry_after`). [`TargetError::Permanent`]: the batch will never be
@@ -153,6 +157,19 @@ pub trait Target: Send + 'static {
     /// cannot take the batch at its head", which refuses later batches meanwhile) drops
     /// it here: no retry will come to clear it. Cheap, no I/O. Default: nothing.
     fn gave_up(&mut self) {}
+
+    /// Of the events its last [`send`](Target::send) took (all of them on `Ok`; those
+    /// a [`TargetError::Rejected`] or [`TargetError::PartlyTaken`] does not list), how
+    /// many its destination answered taken but not on stable storage (an event
+    /// server's `durable: false`). Asked by the dispatcher's worker once after each
+    /// such answer of `send` (not of [`send_pipelined`](Target::send_pipelined)),
+    /// counted in `TargetStats::not_durable`, so that what reports on the events'
+    /// behalf (`auditrail send`'s `notDurable`) does not call them durable. For a
+    /// target whose config answers [`Durability::PerAnswer`]. Cheap, no I/O. Default
+    /// 0: the target's `Ok` means what its [`Durability`] says.
+    fn taken_not_durable(&mut self) -> u64 {
+        0
+    }
 }
 
 /// What an `Ok` from a target's [`Target::send`] means for its events should the
@@ -175,6 +192,16 @@ pub enum Durability {
         /// The setting and what `Ok` means with it.
         why: String,
     },
+    /// Durable or not as the destination answers each batch (a server that answers
+    /// `durable: true` only once it fsynced): the target cannot tell before, and counts
+    /// the events answered not durable ([`Target::taken_not_durable`]). Reported as
+    /// not durable where one word is needed for every batch (an acknowledged emit's
+    /// [`Durability::is_durable`]). `how` names the setting and what `Ok` means with
+    /// it, e.g. "`spool = false`: `Ok` means the event server answered `200` ...".
+    PerAnswer {
+        /// The setting and what `Ok` means with it.
+        how: String,
+    },
     /// The target type does not say ([`TargetConfig::durability`](crate::TargetConfig::durability)'s
     /// default). Reported as not durable: claiming "on disk" for events a power loss
     /// may take is the error that loses evidence silently (a client forgets them),
@@ -190,17 +217,32 @@ impl Durability {
         Durability::NotDurable { why: why.into() }
     }
 
+    /// A [`Durability::PerAnswer`] for `how`.
+    pub fn per_answer(how: impl Into<String>) -> Durability {
+        Durability::PerAnswer { how: how.into() }
+    }
+
     /// Whether `Ok` means on stable storage (only [`Durability::Durable`] does).
     pub fn is_durable(&self) -> bool {
         matches!(self, Durability::Durable)
     }
 
+    /// Whether the destination's answer to each batch says whether it is durable
+    /// ([`Durability::PerAnswer`]): the events answered not durable are counted
+    /// (`TargetStats::not_durable`), the others are durable.
+    pub fn is_per_answer(&self) -> bool {
+        matches!(self, Durability::PerAnswer { .. })
+    }
+
     /// Why not durable, in words: the target's own reason, or that its type does not
-    /// say. `None` when durable.
+    /// say. `None` when durable. For [`Durability::PerAnswer`], what `Ok` means (not
+    /// durable where its answer says so).
     pub fn why_not(&self) -> Option<&str> {
         match self {
             Durability::Durable => None,
             Durability::NotDurable { why } => Some(why),
+            // Not known before the answer: not claimed (see `is_per_answer`).
+            Durability::PerAnswer { how } => Some(how),
             Durability::Undeclared => Some(
                 "its target type does not say whether its `Ok` means on disk \
                  (`TargetConfig::durability`), so it is taken as not durable",

@@ -72,7 +72,9 @@ pub trait TargetConfig: DeserializeOwned + Send + Sync + 'static {
     /// lose power right after it (see "`Ok` means durable" in the [`Target`] contract):
     /// [`Durability::Durable`] when it fsynced (or a broker's replicas, or a server that
     /// fsyncs, acknowledged), [`Durability::NotDurable`] naming the setting that makes
-    /// it less (`fsync = false`, `spool_fsync = "never"`, `acks=1`). No I/O. The event
+    /// it less (`fsync = false`, `spool_fsync = "never"`, `acks=1`),
+    /// [`Durability::PerAnswer`] when the destination's answer to each batch says (the
+    /// eventserver target with `spool = false`). No I/O. The event
     /// server answers `durable: false` for batches such a destination took, and warns
     /// at start.
     ///

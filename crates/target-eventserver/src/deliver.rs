@@ -43,6 +43,8 @@ pub(crate) struct Split<'a> {
     /// Events settled from the batch's start on: every event before this index is
     /// stored or refused for good (and returned by [`Split::step`]).
     settled: usize,
+    /// Events the server took with the answer `durable: false` so far.
+    not_durable: u64,
 }
 
 impl<'a> Split<'a> {
@@ -56,6 +58,7 @@ impl<'a> Split<'a> {
             work,
             refused: BTreeMap::new(),
             settled: 0,
+            not_durable: 0,
         }
     }
 
@@ -67,6 +70,12 @@ impl<'a> Split<'a> {
     /// How many events from the batch's start are settled.
     pub(crate) fn settled(&self) -> usize {
         self.settled
+    }
+
+    /// How many of the events stored so far the server answered `durable: false`
+    /// (taken, not on its stable storage yet).
+    pub(crate) fn not_durable(&self) -> u64 {
+        self.not_durable
     }
 
     /// Sends the front part once. `Ok`: the events refused for good that this step
@@ -84,7 +93,8 @@ impl<'a> Split<'a> {
         };
         let bodies: Vec<&[u8]> = part.iter().map(|&i| self.payloads[i]).collect();
         match post(client, metrics, target, &bodies).await {
-            Ok(()) => {}
+            Ok(Durable::Yes) => {}
+            Ok(Durable::No) => self.not_durable += part.len() as u64,
             Err(PostError::Permanent { message, split, .. }) if !split || part.len() == 1 => {
                 self.refused
                     .extend(part.iter().map(|&i| (i, message.clone())));
@@ -169,21 +179,41 @@ impl<'a> Split<'a> {
     }
 }
 
-/// Sends `payloads`; `Ok` lists the events refused for good (every other one is
-/// stored). `Err` is retryable: nothing may be assumed stored (resending is safe, the
-/// server de-duplicates by event id).
+/// What [`deliver`] did with a batch.
+#[derive(Debug, Default)]
+pub(crate) struct Delivered {
+    /// The events refused for good (every other one is stored).
+    pub(crate) refused: Refused,
+    /// How many of the stored ones the server answered `durable: false`.
+    pub(crate) not_durable: u64,
+}
+
+/// Whether the server's `200` said the events it took are on its stable storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Durable {
+    /// `durable: true`, or no `durable` (a server before the field: it fsynced).
+    Yes,
+    /// `durable: false`.
+    No,
+}
+
+/// Sends `payloads`. `Err` is retryable: nothing may be assumed stored (resending is
+/// safe, the server de-duplicates by event id).
 pub(crate) async fn deliver(
     client: &Client,
     metrics: &Metrics,
     target: &str,
     payloads: &[&[u8]],
-) -> Result<Refused, PostError> {
+) -> Result<Delivered, PostError> {
     let mut split = Split::new(payloads);
     let mut refused = Vec::new();
     while !split.is_done() {
         refused.append(&mut split.step(client, metrics, target).await?);
     }
-    Ok(refused)
+    Ok(Delivered {
+        refused,
+        not_durable: split.not_durable(),
+    })
 }
 
 /// The key (`ed25519:<64 hex>`) that validly signed an answer or receipt, when the
@@ -237,7 +267,7 @@ async fn post(
     metrics: &Metrics,
     target: &str,
     payloads: &[&[u8]],
-) -> Result<(), PostError> {
+) -> Result<Durable, PostError> {
     match client.post(payloads).await {
         Err(PostError::NotTheServersAnswer(answer)) => {
             if metrics.foreign_answer() {
@@ -288,7 +318,11 @@ async fn post(
                 );
             }
             metrics.delivered(payloads.len() as u64, a.accepted, a.duplicates);
-            Ok(())
+            Ok(if a.durable == Some(false) {
+                Durable::No
+            } else {
+                Durable::Yes
+            })
         }
         Err(e) => Err(e),
     }

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 
 use crate::client::{Client, PostError};
 use crate::config::{EventServerConfig, OnSpoolFull};
-use crate::deliver::deliver;
+use crate::deliver::{deliver, Delivered};
 use crate::metrics::{Metrics, MetricsSnapshot};
 use crate::routing;
 use crate::sender::{DrainWaiter, Sender};
@@ -77,6 +77,9 @@ pub struct EventServerTarget {
     client: Arc<Client>,
     metrics: Arc<Metrics>,
     spooled: Option<Spooled>,
+    /// Of the events the last `send` took (direct mode), those the server answered
+    /// `durable: false` ([`Target::taken_not_durable`]).
+    last_not_durable: u64,
 }
 
 impl std::fmt::Debug for EventServerTarget {
@@ -118,8 +121,19 @@ impl TargetConfig for EventServerConfig {
 
     /// `Ok` means in the spool, delivered from there: durable with `spool_fsync =
     /// "always"` (the default), in the page cache with `"never"`. (What the server it
-    /// forwards to answers later does not change what `Ok` meant.)
+    /// forwards to answers later does not change what `Ok` meant.) With `spool =
+    /// false`, `Ok` means the server's `200`, durable as its `durable` says: the
+    /// events it answered `durable: false` are counted
+    /// ([`Target::taken_not_durable`]).
     fn durability(&self) -> auditrail_core::Durability {
+        if !self.spool {
+            return auditrail_core::Durability::per_answer(
+                "`spool = false`: `Ok` means the event server answered `200`, durable only \
+                 where that answer says `\"durable\": true` (the server fsynced); the events \
+                 it answers `\"durable\": false` (a flush policy, a destination that does \
+                 not fsync) are counted as not durable",
+            );
+        }
         match self.spool_fsync {
             crate::config::SpoolFsync::Always => auditrail_core::Durability::Durable,
             crate::config::SpoolFsync::Never => auditrail_core::Durability::not_durable(
@@ -287,6 +301,7 @@ impl EventServerTarget {
             client,
             metrics,
             spooled,
+            last_not_durable: 0,
         })
     }
 
@@ -457,7 +472,10 @@ impl EventServerTarget {
         }
     }
 
-    async fn send_direct(&self, batch: &[Arc<Event>]) -> Result<(), TargetError> {
+    /// Sends `batch` to the server at once; sets `last_not_durable` to the events of
+    /// it the server took with `durable: false` (0 when it took none).
+    async fn send_direct(&mut self, batch: &[Arc<Event>]) -> Result<(), TargetError> {
+        self.last_not_durable = 0;
         let events = self.routed(batch);
         let payloads: Vec<Vec<u8>> = events
             .iter()
@@ -498,10 +516,14 @@ impl EventServerTarget {
             .collect()
             .await;
         let mut refused = Vec::new();
+        let mut not_durable = 0;
         let mut retry: Option<(String, Option<Duration>)> = None;
         for r in results {
             match r {
-                Ok(mut list) => refused.append(&mut list),
+                Ok(mut delivered) => {
+                    refused.append(&mut delivered.refused);
+                    not_durable += delivered.not_durable;
+                }
                 Err(PostError::Retryable {
                     message,
                     retry_after,
@@ -527,6 +549,8 @@ impl EventServerTarget {
                 retry_after,
             });
         }
+        // The batch is answered: what the server took is taken.
+        self.last_not_durable = not_durable;
         if refused.is_empty() {
             return Ok(());
         }
@@ -576,10 +600,17 @@ async fn deliver_at<'a>(
     target: &'a str,
     offset: usize,
     chunk: &'a [&'a [u8]],
-) -> Result<Vec<(usize, String)>, PostError> {
+) -> Result<Delivered, PostError> {
     deliver(client, metrics, target, chunk)
         .await
-        .map(|r| r.into_iter().map(|(i, m)| (i + offset, m)).collect())
+        .map(|d| Delivered {
+            refused: d
+                .refused
+                .into_iter()
+                .map(|(i, m)| (i + offset, m))
+                .collect(),
+            ..d
+        })
 }
 
 #[async_trait]
@@ -594,10 +625,17 @@ impl Target for EventServerTarget {
     }
 
     async fn send(&mut self, batch: &[Arc<Event>]) -> Result<(), TargetError> {
-        match &self.spooled {
-            Some(s) => self.send_spooled(s, batch).await,
-            None => self.send_direct(batch).await,
+        if let Some(s) = &self.spooled {
+            return self.send_spooled(s, batch).await;
         }
+        self.send_direct(batch).await
+    }
+
+    /// Direct mode: what the server answered `durable: false` of the last batch. (In
+    /// spool mode `Ok` means in the spool; the server's answers come later, in the
+    /// forwarding probe's `not_durable`.)
+    fn taken_not_durable(&mut self) -> u64 {
+        self.last_not_durable
     }
 
     async fn flush(&mut self) -> Result<(), TargetError> {

@@ -46,7 +46,7 @@ struct Family {
 }
 
 /// Families every target has.
-fn target_families() -> [Family; 8] {
+fn target_families() -> [Family; 9] {
     [
         Family {
             name: "auditrail_node_target_events_accepted",
@@ -60,6 +60,14 @@ fn target_families() -> [Family; 8] {
             help: "Events the target took durably (for a forwarding target: into its spool).",
             unit: None,
             value: Value::Counter(|t| t.delivered),
+        },
+        Family {
+            name: "auditrail_node_target_events_not_durable",
+            help: "Of delivered, the events the target's destination answered taken but not on \
+                   its stable storage (an event server's durable: false to a target with \
+                   spool = false).",
+            unit: None,
+            value: Value::Counter(|t| t.not_durable),
         },
         Family {
             name: "auditrail_node_target_events_retried",

@@ -223,7 +223,8 @@ impl Session {
         }
         let timed_out = !self.in_flight.is_empty() || self.forwarding_pending();
         let left = deadline.saturating_duration_since(Instant::now());
-        // Why each target's `Ok` is not on stable storage, by name (`None`: durable).
+        // Why each target's `Ok` is not on stable storage, by name (`None`: durable,
+        // or durable as its destination answers, which the target counts itself).
         let not_durable: Vec<(String, Option<String>)> = self
             .dispatcher
             .routes()
@@ -231,6 +232,7 @@ impl Session {
                 let why = self
                     .dispatcher
                     .route_durability(r.index)
+                    .filter(|d| !d.is_per_answer())
                     .and_then(auditrail::Durability::why_not)
                     .map(str::to_owned);
                 (r.name.to_owned(), why)
@@ -364,7 +366,8 @@ pub(crate) struct TargetSummary {
     /// its events are lost without a count).
     pub lost_spool_events: u64,
     /// Events taken but not on stable storage when acknowledged: those the event
-    /// server confirmed with `durable: false` (`server_not_durable`), and those a
+    /// server confirmed with `durable: false` (`server_not_durable`: to the spool's
+    /// sender, or to a target with `spool = false`), and those a
     /// target whose own `Ok` is not durable took (`own_not_durable`, why in
     /// `not_durable_why`). A power loss (of the server, or of this machine) may lose
     /// them, and nothing keeps them to be sent again.
@@ -551,7 +554,8 @@ impl Summary {
                         lost_spool_segments: 0,
                         lost_spool_events: 0,
                         not_durable: 0,
-                        server_not_durable: 0,
+                        // What its destination answered not durable (`spool = false`).
+                        server_not_durable: s.not_durable,
                         // What it took is where its `Ok` left it.
                         own_not_durable: if why.is_some() { s.delivered } else { 0 },
                         not_durable_why: why,
@@ -569,7 +573,7 @@ impl Summary {
                         lost_spool_segments: f.lost_segments,
                         lost_spool_events: f.lost_events,
                         not_durable: 0,
-                        server_not_durable: f.not_durable,
+                        server_not_durable: f.not_durable + s.not_durable,
                         // A spool that is not fsynced: what still waits there.
                         own_not_durable: if why.is_some() { f.pending_events } else { 0 },
                         not_durable_why: why,

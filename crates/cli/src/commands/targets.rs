@@ -1,6 +1,7 @@
 //! `auditrail targets`: the target types this build links, or, with `--config`, the
-//! targets of a node config and whether each is durable on `Ok` (with
-//! `--server-config`, a server config's destinations, its stores included).
+//! targets of a node config and whether each is durable on `Ok` (or as its
+//! destination answers; with `--server-config`, a server config's destinations, its
+//! stores included).
 
 use crate::{out, outln};
 use std::path::PathBuf;
@@ -15,8 +16,9 @@ pub(crate) struct Args {
     #[arg(long, value_name = "NAME", conflicts_with = "config")]
     example: Option<String>,
     /// List this node config's targets instead of the types: `<name>\t<type>\t<durability>`
-    /// per target, where durability is `durable` or `not durable: <why>` (what an
-    /// acknowledgement from it means should the machine lose power).
+    /// per target, where durability is `durable`, `not durable: <why>` or `depends on
+    /// the answer: <how>` (what an acknowledgement from it means should the machine
+    /// lose power; the last when the destination's answer to each batch says).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// List this event server config's destinations (the default store without
@@ -27,10 +29,15 @@ pub(crate) struct Args {
 
 /// One `<name>\t<type>\t<durability>` line.
 fn durability_line(name: &str, type_name: &str, durability: &auditrail::Durability) -> Result<()> {
+    // One line per target: a reason never spans lines.
+    let one_line = |text: &str| text.replace(['\n', '\t'], " ");
     let said = match durability.why_not() {
         None => "durable".to_owned(),
-        // One line per target: a reason never spans lines.
-        Some(why) => format!("not durable: {}", why.replace(['\n', '\t'], " ")),
+        // Not known to the node: its destination's answer to each batch says.
+        Some(how) if durability.is_per_answer() => {
+            format!("depends on the answer: {}", one_line(how))
+        }
+        Some(why) => format!("not durable: {}", one_line(why)),
     };
     outln!("{name}\t{type_name}\t{said}")?;
     Ok(())

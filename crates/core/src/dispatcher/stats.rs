@@ -25,6 +25,9 @@ pub(crate) struct TargetCounters {
     pub dropped_queue_full: AtomicU64,
     pub lost: AtomicU64,
     pub in_worker: AtomicU64,
+    /// Of `delivered`, the events the target's destination answered not durable
+    /// ([`Target::taken_not_durable`](crate::Target::taken_not_durable)).
+    pub not_durable: AtomicU64,
     /// When the oldest event the worker holds was queued
     /// ([`QueuedAt::as_nonzero_nanos`]); 0 when it holds none.
     pub oldest_queued_ns: AtomicU64,
@@ -45,6 +48,7 @@ impl TargetCounters {
             dropped_queue_full: AtomicU64::new(0),
             lost: AtomicU64::new(0),
             in_worker: AtomicU64::new(0),
+            not_durable: AtomicU64::new(0),
             oldest_queued_ns: AtomicU64::new(0),
             forwarding,
         }
@@ -69,6 +73,7 @@ impl TargetCounters {
             handed_back: self.handed_back.load(Relaxed),
             dropped_queue_full: self.dropped_queue_full.load(Relaxed),
             lost: self.lost.load(Relaxed),
+            not_durable: self.not_durable.load(Relaxed),
             queue_depth: queue_depth as u64 + self.in_worker.load(Relaxed),
             oldest_undelivered_age,
             forwarding: self.forwarding.get().map(|f| f.stats()),
@@ -109,6 +114,13 @@ pub struct TargetStats {
     /// Events that could not even be written to the dead-letter file (logged with
     /// their ids at error level). Should always be 0.
     pub lost: u64,
+    /// Of `delivered`, the events the target's destination answered taken but not on
+    /// stable storage (an event server's `durable: false` to a target with
+    /// [`Durability::PerAnswer`](crate::Durability::PerAnswer), see
+    /// [`Target::taken_not_durable`](crate::Target::taken_not_durable)). A power loss
+    /// there may lose them. For a forwarding target, what its final destination
+    /// answered so is `forwarding.not_durable`.
+    pub not_durable: u64,
     /// Events accepted but not yet delivered or dead-lettered.
     pub queue_depth: u64,
     /// Age of the oldest undelivered event the worker holds (None when idle).
@@ -124,7 +136,7 @@ pub struct TargetStats {
 impl TargetStats {
     /// Logs the counters as one `tracing` event at `level` with one field per counter
     /// (`target_name`, `target_type`, `accepted`, `delivered`, `retried`, `panicked`,
-    /// `dead_lettered`, `handed_back`, `dropped_queue_full`, `lost`, `queue_depth`,
+    /// `dead_lettered`, `handed_back`, `dropped_queue_full`, `lost`, `not_durable`, `queue_depth`,
     /// `oldest_undelivered_ms`, and for a forwarding target `spool_pending_events`,
     /// `spool_bytes`, `forwarded`, `forwarded_not_durable`, `forward_dead_lettered`, `forward_retries`,
     /// `spool_damaged_ranges`, `spool_damaged_bytes`, `spool_lost_segments`,
@@ -148,6 +160,7 @@ impl TargetStats {
                     handed_back = self.handed_back,
                     dropped_queue_full = self.dropped_queue_full,
                     lost = self.lost,
+                    not_durable = self.not_durable,
                     queue_depth = self.queue_depth,
                     oldest_undelivered_ms = oldest_ms,
                     spool_pending_events = forwarding.then_some(f.pending_events),

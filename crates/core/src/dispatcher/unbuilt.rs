@@ -127,6 +127,10 @@ impl Target for Unbuilt {
         }
     }
 
+    fn taken_not_durable(&mut self) -> u64 {
+        self.built.as_mut().map_or(0, |t| t.taken_not_durable())
+    }
+
     async fn shutdown(&mut self) -> Result<(), TargetError> {
         match &mut self.built {
             Some(t) => t.shutdown().await,

@@ -453,6 +453,14 @@ impl Worker {
                     limit.as_millis()
                 ))),
             };
+            if matches!(
+                result,
+                Ok(()) | Err(TargetError::Rejected { .. } | TargetError::PartlyTaken { .. })
+            ) {
+                // What it took, its destination may have answered not durable.
+                let n = self.target.taken_not_durable();
+                self.counters.not_durable.fetch_add(n, Relaxed);
+            }
             if let Some(outcome) = self
                 .settle_answer(batch, result, started, &mut attempt)
                 .await
