@@ -17,7 +17,9 @@ async fn users_that_look_alike_are_marked_in_the_tail() {
     let server = start(dir.path(), &["--data-dir", "data"]);
     let browser = Browser::start().await;
     browser.open(&server.addr, "/").await;
-    browser.wait_state("tail-marks", "tail-status", "live").await;
+    browser
+        .wait_state("tail-marks", "tail-status", "live")
+        .await;
 
     let now = auditrail::Timestamp::now().to_string();
     let send = |seq: u64, user: &str| {

@@ -16,7 +16,11 @@ fn names_tried_that_look_alike_are_marked_in_the_table_of_names_with_no_activity
     let audit = dir.path().join("audit");
     std::fs::create_dir(&audit).unwrap();
     // (topic, user): one user with activity, two names tried with none.
-    let events = [("generic", "bob"), ("authfail", "Iris"), ("authfail", "lris")];
+    let events = [
+        ("generic", "bob"),
+        ("authfail", "Iris"),
+        ("authfail", "lris"),
+    ];
     let lines: String = events
         .iter()
         .enumerate()
@@ -58,6 +62,9 @@ fn names_tried_that_look_alike_are_marked_in_the_table_of_names_with_no_activity
     let (code, out) = run(dir.path(), &args);
     assert_eq!(code, 0, "{out}");
     for shown in ["\\u{49}ris ", "\\u{6c}ris "] {
-        assert!(out.lines().any(|l| l.starts_with(shown)), "{shown} in {out}");
+        assert!(
+            out.lines().any(|l| l.starts_with(shown)),
+            "{shown} in {out}"
+        );
     }
 }

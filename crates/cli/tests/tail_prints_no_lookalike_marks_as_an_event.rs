@@ -31,7 +31,9 @@ fn tail_prints_the_events_alone() {
         })
         .collect();
     assert_eq!(
-        post_events(&server.addr, &events.join("\n"), None).unwrap().0,
+        post_events(&server.addr, &events.join("\n"), None)
+            .unwrap()
+            .0,
         200
     );
 

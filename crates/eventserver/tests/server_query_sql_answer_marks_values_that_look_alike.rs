@@ -45,7 +45,11 @@ async fn values_of_a_column_that_look_alike_are_marked_in_the_answer() {
     .collect();
     assert_eq!(post(&s, ndjson(&events), None).await.0, 200);
 
-    let answer = sql(&s, "SELECT authUser, node, message FROM events ORDER BY seq").await;
+    let answer = sql(
+        &s,
+        "SELECT authUser, node, message FROM events ORDER BY seq",
+    )
+    .await;
     assert_eq!(answer["count"], 4, "{answer}");
     assert_eq!(
         answer["lookalikes"],

@@ -106,7 +106,8 @@ impl Running {
             if group.len() < 2 {
                 continue;
             }
-            let escapes = group_escapes(&group.iter().map(|h| h.value.as_str()).collect::<Vec<_>>());
+            let escapes =
+                group_escapes(&group.iter().map(|h| h.value.as_str()).collect::<Vec<_>>());
             for (held, escaped) in group.iter_mut().zip(escapes) {
                 if !escaped.is_subset(&held.said) {
                     held.said.extend(escaped);
@@ -192,7 +193,9 @@ mod tests {
         );
         assert!(r.add(&[("user", "\u{430}dmin")]).is_empty());
         // Canonically equivalent: one name.
-        assert!(r.add(&[("user", "Jos\u{e9}"), ("user", "Jose\u{301}")]).is_empty());
+        assert!(r
+            .add(&[("user", "Jos\u{e9}"), ("user", "Jose\u{301}")])
+            .is_empty());
     }
 
     #[test]
