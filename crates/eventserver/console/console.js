@@ -117,9 +117,11 @@
   const ANY_COLUMN = null;
   let marks = new Map();
 
-  /** Runs `draw` with the marks of `answers` (report answers) in force. */
-  function withMarks(answers, draw) {
-    const all = new Map();
+  /** Adds the marks of the list `lookalikes` (as an answer sends them) to `all`
+   * (column → value → indexes), each also under ANY_COLUMN when `anyColumn`; gives
+   * the columns marked. */
+  function addMarks(all, lookalikes, anyColumn) {
+    const columns = new Set();
     const add = (column, value, escaped) => {
       const values = all.get(column) || new Map();
       all.set(column, values);
@@ -127,20 +129,32 @@
       escaped.forEach((i) => set.add(i));
       values.set(value, set);
     };
-    for (const a of answers) {
-      for (const m of (a && Array.isArray(a.lookalikes) ? a.lookalikes : [])) {
-        if (typeof m.column !== 'string' || typeof m.value !== 'string' || !Array.isArray(m.escaped)) continue;
-        add(m.column, m.value, m.escaped);
-        add(ANY_COLUMN, m.value, m.escaped);
-      }
+    for (const m of (Array.isArray(lookalikes) ? lookalikes : [])) {
+      if (m === null || typeof m !== 'object' || typeof m.column !== 'string'
+        || typeof m.value !== 'string' || !Array.isArray(m.escaped)) continue;
+      add(m.column, m.value, m.escaped);
+      if (anyColumn) add(ANY_COLUMN, m.value, m.escaped);
+      columns.add(m.column);
     }
+    return columns;
+  }
+
+  /** Runs `draw` with the marks `map` (column → value → indexes) in force. */
+  function withMarkMap(map, draw) {
     const before = marks;
-    marks = all;
+    marks = map;
     try {
-      draw();
+      return draw();
     } finally {
       marks = before;
     }
+  }
+
+  /** Runs `draw` with the marks of `answers` (report answers) in force. */
+  function withMarks(answers, draw) {
+    const all = new Map();
+    for (const a of answers) addMarks(all, a && a.lookalikes, true);
+    withMarkMap(all, draw);
   }
 
   /** `text` (from an event) as shown: each `escaped` character written `\u{hex}` (TAB,
@@ -376,11 +390,11 @@
    * anything else as its JSON. A string that would read as another value there is in
    * quotes: the empty one (no value shows as nothing), and one that is the JSON of
    * something else (the string "42" next to the number 42, "null" next to null). */
-  function cell(json) {
+  function cell(json, column = ANY_COLUMN) {
     if (json === null) return '';
     if (!json.startsWith('"')) return compact(json);
     const text = JSON.parse(json);
-    const t = shown(text);
+    const t = shown(text, true, column);
     return t === text && (text === '' || readsAsJson(text)) ? '"' + text.replace(/"/g, '\\"') + '"' : t;
   }
 
@@ -444,6 +458,20 @@
   // The stream text of each event in a row: a resumed stream sends again some that are
   // shown, and they are skipped.
   const shownEvents = new Set();
+  // The look-alikes the stream said (`event: lookalikes`: values of a column of the
+  // tail that look like others of it, by the reports' rule, which the server applies):
+  // column → value → indexes, as `marks`; kept until the rows are replaced. A mark
+  // said after a row was drawn (`Iris`, then `lris` came) is applied to the rows drawn
+  // (the cells of `remarked`'s columns) at the next drawing.
+  let tailMarks = new Map();
+  const remarked = new Set();
+  // The column of each cell of the tail as the stream's marks name it: the path of its
+  // value in a message's data.
+  const TAIL_COLUMNS = {
+    node: '.clientEvent.node', topic: '.clientEvent.topic', routingKey: '.clientEvent.routingKey',
+    msgType: '.clientEvent.message.msgType', user: '.clientEvent.message.authUser',
+    clientIP: '.clientEvent.message.clientIP',
+  };
 
   function tailParams() {
     const params = new URLSearchParams();
@@ -467,6 +495,8 @@
     pending = [];
     pendingEvents.clear();
     shownEvents.clear();
+    tailMarks = new Map();
+    remarked.clear();
     interrupted = null;
   }
 
@@ -595,7 +625,10 @@
     } catch (_) {
       return;
     }
-    if (type === 'lagged') {
+    if (type === 'lookalikes') {
+      // Said before the event that makes them, so its row is drawn with them.
+      addMarks(tailMarks, parsed, false).forEach((c) => remarked.add(c));
+    } else if (type === 'lagged') {
       queueRow({ notice: parsed.missed + ' events were missed here (the console fell behind)' });
     } else if (type === 'end') {
       mine.ended = 'the server ended the stream: ' + shown(parsed.message || parsed.reason, false);
@@ -642,6 +675,7 @@
     const items = pending;
     pending = [];
     pendingEvents.clear();
+    remark();
     const rows = document.createDocumentFragment();
     for (let k = items.length - 1; k >= 0; k--) {
       const row = items[k].data !== undefined ? eventRow(items[k].data) : noticeRow(items[k].notice);
@@ -673,6 +707,25 @@
     drawCost = lastDraw - start;
   }
 
+  /** Draws again the cells of the rows drawn whose column got marks since the last
+   * drawing (`remarked`): a value shown before its look-alike came. */
+  function remark() {
+    if (remarked.size === 0) return;
+    for (const td of $('tail-body').querySelectorAll('td[data-column]')) {
+      const values = remarked.has(td.dataset.column) && tailMarks.get(td.dataset.column);
+      if (values && td.tailValue !== undefined && values.has(td.tailValue)) tailCell(td);
+    }
+    remarked.clear();
+  }
+
+  /** Fills the tail's cell `td` with its value (`td.tailJson`), marked by `tailMarks`. */
+  function tailCell(td) {
+    clear(td);
+    td.removeAttribute('title');
+    withMarkMap(tailMarks, () => clipped(td, cell(td.tailJson, td.dataset.column || ANY_COLUMN), td.cutSize));
+    return td;
+  }
+
   /** The row of one stream message (`data`: the event in its envelope, as sent). */
   function eventRow(data) {
     let envelope;
@@ -694,8 +747,14 @@
     const cutFields = typeof envelope.omittedBytes === 'number' && envelope.cutFields !== null
       && typeof envelope.cutFields === 'object' ? envelope.cutFields : {};
     const cutSize = { msgType: cutFields.msgType, user: cutFields.authUser };
-    cells.forEach((v, i) => tr.appendChild(
-      clipped(el('td', 'f-' + names[i]), cell(v), cutSize[names[i]])));
+    cells.forEach((v, i) => {
+      const td = el('td', 'f-' + names[i]);
+      td.tailJson = v;
+      td.cutSize = cutSize[names[i]];
+      if (TAIL_COLUMNS[names[i]]) td.dataset.column = TAIL_COLUMNS[names[i]];
+      if (v !== null && v.startsWith('"')) td.tailValue = JSON.parse(v);
+      tr.appendChild(tailCell(td));
+    });
     const json = message === null ? '' : compact(message);
     const pre = el('pre', null, json);
     pre.setAttribute('title', json); // the whole message on hover (a tooltip is text)

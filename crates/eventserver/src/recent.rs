@@ -11,7 +11,9 @@ use auditrail_core::{Event, Received};
 use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 
+mod columns;
 mod stub;
+pub(crate) use columns::TailColumns;
 pub(crate) use stub::CutFields;
 
 /// How many events the live view keeps.
@@ -48,6 +50,8 @@ pub(crate) struct Entry {
     pub omitted_bytes: Option<usize>,
     /// For a stub whose `msgType` or `authUser` was cut: what it keeps of them.
     pub cut: Option<Arc<CutFields>>,
+    /// Its values in the console tail's columns, read once for every stream.
+    pub columns: TailColumns,
 }
 
 impl Entry {
@@ -59,6 +63,7 @@ impl Entry {
             received,
             omitted_bytes: Some(sent),
             cut: cut.map(Arc::new),
+            columns: TailColumns::default(),
         }
     }
 
@@ -125,6 +130,7 @@ pub(crate) fn copy_out(
         received: received.clone(),
         omitted_bytes: None,
         cut: None,
+        columns: TailColumns::default(),
     };
     let each_on_its_own = || {
         kept.iter()
@@ -176,6 +182,7 @@ pub(crate) fn entry_of(raw: &[u8], event: &Event, received: Arc<Received>) -> En
             received,
             omitted_bytes: None,
             cut: None,
+            columns: TailColumns::default(),
         }
     } else {
         Entry::stub(event, raw.len(), received)
@@ -451,6 +458,7 @@ mod tests {
                 }),
                 omitted_bytes: omitted,
                 cut,
+                columns: TailColumns::default(),
             };
             assert_eq!(
                 envelope_text(&e),

@@ -20,6 +20,9 @@
 //!   tell which of the two is the impostor. A value is marked in its column only:
 //!   `lris` as the only node is shown as it is beside the users `Iris` and `lris`.
 //!
+//! A stream of rows (the console's live tail) is marked as its rows come, over a
+//! window of the newest ([`Running`]).
+//!
 //! The cost is bounded per answer: one skeleton per distinct value of a column (a hash
 //! map), and each value of a group compared with at most [`MATES`] others.
 
@@ -32,6 +35,10 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_security::{skeleton, MixedScript};
 
 use crate::json_values::is_json_value;
+
+mod running;
+
+pub use running::Running;
 
 /// How many other values of its group a value is compared with: enough that each is
 /// marked where it differs from its look-alikes, bounded when a client sends many
@@ -199,12 +206,7 @@ impl Columns {
     fn marks(self) -> Marks {
         let mut by_column: HashMap<String, HashMap<String, BTreeSet<usize>>> = HashMap::new();
         for (column, value) in self.other_script {
-            let escaped: BTreeSet<usize> = value
-                .chars()
-                .enumerate()
-                .filter(|(_, c)| !c.is_ascii())
-                .map(|(i, _)| i)
-                .collect();
+            let escaped = beyond_ascii(&value);
             by_column.entry(column).or_default().insert(value, escaped);
         }
         for (column, skeletons) in self.groups {
@@ -212,28 +214,12 @@ impl Columns {
                 if group.len() < 2 {
                     continue;
                 }
-                // Canonically equivalent values (one text in NFC) are one value here:
-                // `José` in NFC and in NFD are one name, and the one not in NFC is
-                // shown with its combining marks escaped by the shown text's own rule
-                // (`Jose\u{301}`), so the other is shown as it is. Two values not in
-                // NFC that look alike still are marked (`I\u{301}ris`, `l\u{301}ris`).
-                let nfc: Vec<String> = group.iter().map(|v| v.nfc().collect()).collect();
-                let chars: Vec<Vec<char>> = group.iter().map(|v| v.chars().collect()).collect();
-                for (i, value) in chars.iter().enumerate() {
-                    let mut escaped = BTreeSet::new();
-                    for other in chars
-                        .iter()
-                        .enumerate()
-                        .filter(|(j, _)| nfc[*j] != nfc[i])
-                        .take(MATES)
-                    {
-                        escaped.extend(differing(value, other.1));
-                    }
+                for (value, escaped) in group.iter().zip(group_escapes(&group)) {
                     if !escaped.is_empty() {
                         by_column
                             .entry(column.clone())
                             .or_default()
-                            .entry(group[i].clone())
+                            .entry(value.clone())
                             .or_default()
                             .extend(escaped);
                     }
@@ -246,6 +232,47 @@ impl Columns {
         by_column.retain(|_, values| !values.is_empty());
         Marks { by_column }
     }
+}
+
+/// The indexes of the characters of `value` (one [`other_script`] marks) to escape:
+/// every one beyond ASCII.
+fn beyond_ascii(value: &str) -> BTreeSet<usize> {
+    value
+        .chars()
+        .enumerate()
+        .filter(|(_, c)| !c.is_ascii())
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The indexes of the characters to escape in each value of `group` (the distinct
+/// values of one column that share a skeleton, in the order they came), in its order:
+/// where it differs from each of at most [`MATES`] others that are not canonically
+/// equivalent to it (empty when there is none).
+fn group_escapes<S: AsRef<str>>(group: &[S]) -> Vec<BTreeSet<usize>> {
+    // Canonically equivalent values (one text in NFC) are one value here: `José` in
+    // NFC and in NFD are one name, and the one not in NFC is shown with its combining
+    // marks escaped by the shown text's own rule (`Jose\u{301}`), so the other is shown
+    // as it is. Two values not in NFC that look alike still are marked (`I\u{301}ris`,
+    // `l\u{301}ris`).
+    let nfc: Vec<String> = group.iter().map(|v| v.as_ref().nfc().collect()).collect();
+    let chars: Vec<Vec<char>> = group.iter().map(|v| v.as_ref().chars().collect()).collect();
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, value)| {
+            let mut escaped = BTreeSet::new();
+            for other in chars
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| nfc[*j] != nfc[i])
+                .take(MATES)
+            {
+                escaped.extend(differing(value, other.1));
+            }
+            escaped
+        })
+        .collect()
 }
 
 /// The indexes of `a`'s characters between its common start and common end with `b`.

@@ -115,6 +115,9 @@ async fn follow(
                  `auditrail query events` reads them from the store",
                 event.data
             ),
+            // Which values look like others (for the web console's tail, which marks
+            // them): no event. (The text lines show values by `shown`'s own rule.)
+            "lookalikes" => {}
             _ => {
                 let line = match format {
                     TailFormat::Ndjson => event.data,

@@ -10,6 +10,10 @@
 //! refused: a stream never finishes, so it cannot keep the keys it started with (a
 //! revoked stats key would otherwise read every new event until a restart).
 //!
+//! Before an event whose values look like others of their column among the events the
+//! stream sent (UTS #39), an `event: lookalikes` message says which and how to show
+//! them ([`marks`]), as a report answer's `lookalikes` does.
+//!
 //! The backlog (`limit`) counts in `max_answer_memory_bytes` until it is sent
 //! ([`backlog`]).
 //!
@@ -30,8 +34,10 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 mod backlog;
+mod marks;
 
 use self::backlog::Backlog;
+use self::marks::StreamMarks;
 use super::error::ApiError;
 use super::live::{self, LiveQuery};
 use super::params::{Params, ParamsRejection};
@@ -73,12 +79,13 @@ pub(super) async fn stream(
     // the read answers' turn (read_turn.rs), after the view's lock was let go.
     let answers = state.queries.answers().clone();
     let wanted = filter.clone().unwrap_or_default();
-    let backlog = state
+    let (backlog, marks) = state
         .read_turns
         .write("the stream's backlog", move || {
             let mut older = super::live::newest_matching(kept, &wanted, backlog_size);
             older.reverse();
-            Backlog::hold(&answers, older)
+            let mut marks = StreamMarks::new();
+            Backlog::hold(&answers, older, &mut marks).map(|backlog| (backlog, marks))
         })
         .await
         .and_then(|held| held)
@@ -95,12 +102,17 @@ pub(super) async fn stream(
         ending,
         reloads,
         credentials,
+        marks,
+        pending: None,
         ended: false,
         _slot: slot,
     };
     let live = stream::unfold(follower, |mut f| async move {
         if f.ended {
             return None;
+        }
+        if let Some(event) = f.pending.take() {
+            return Some((Ok(event), f));
         }
         loop {
             let turn = tokio::select! {
@@ -135,7 +147,15 @@ pub(super) async fn stream(
             };
             match next {
                 Ok(e) if f.filter.as_ref().is_none_or(|c| e.matches(c)) => {
-                    return Some((Ok(message(&e)), f))
+                    let event = message(&e);
+                    // The look-alikes it makes first: its row is drawn with them.
+                    return match f.marks.before(&e) {
+                        Some(said) => {
+                            f.pending = Some(event);
+                            Some((Ok(marks::message(&said)), f))
+                        }
+                        None => Some((Ok(event), f)),
+                    };
                 }
                 Ok(_) => {}
                 Err(RecvError::Lagged(missed)) => {
@@ -178,6 +198,10 @@ struct Follower {
     reloads: tokio::sync::watch::Receiver<Arc<crate::access::Access>>,
     /// What the stream was opened with, checked again at each reload.
     credentials: Credentials,
+    /// The look-alikes said so far, of the backlog and the events since.
+    marks: StreamMarks,
+    /// An event to send next: its look-alikes were just sent.
+    pending: Option<Event>,
     /// The `end` message was sent: nothing follows it.
     ended: bool,
     /// The stream's place under `max_streams`, given back when the response (and so

@@ -4,8 +4,10 @@ use auditrail_query::reports::{
     ApiService, ComputeBy, ComputeGroup, FailedLogins, LastActivity, NodeUsage,
 };
 
+use auditrail_query::lookalikes::Marks;
+
 use super::chart::{bar, table_of, Cell};
-use crate::commands::shown::list_item;
+use crate::commands::shown::{list_item, with_marks};
 
 const BAR: usize = 30;
 
@@ -73,7 +75,14 @@ pub(super) fn last_activity(r: &LastActivity) -> String {
         .collect();
     if !strangers.is_empty() {
         out.push_str("\nFailed logins (topic authfail) of names with no activity:\n");
-        out.push_str(&failed_logins(&strangers));
+        // Marked by their own column, the names tried (as `query failed-logins` marks
+        // them), not by the users': a name tried that is no user's was looked up among
+        // the users' marks, and two names tried that look alike (`Iris`, `lris`) were
+        // shown alike.
+        let marks = serde_json::to_value(&r.failed_logins)
+            .map(|rows| Marks::of_json(&rows))
+            .unwrap_or_default();
+        out.push_str(&with_marks(marks, || failed_logins(&strangers)));
     }
     out
 }

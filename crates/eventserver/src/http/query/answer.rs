@@ -73,6 +73,12 @@ struct SqlAnswer {
     truncated: bool,
     #[serde(flatten)]
     left_out: LeftOut,
+    /// The values of its text columns that look like others, as a report's
+    /// (`ReportAnswer::lookalikes`), each column named by its name: two users `Iris`
+    /// and `lris` were two rows that read alike, and nothing said so. Before `rows`,
+    /// which are written after the rest. Written only when there are some.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    lookalikes: Vec<Mark>,
     rows: Box<RawValue>,
 }
 
@@ -227,11 +233,15 @@ async fn sql_answer(engine: &Engine, sql: &str, limit: usize) -> Result<String, 
         count: total.min(limit),
         truncated: total > limit,
         left_out: LeftOut::of(engine),
+        lookalikes: sql_marks(&kept),
         rows: RawValue::from_string("[]".to_owned())
             .map_err(|e| internal(format!("cannot write the answer: {e}")))?,
     })
     .map_err(|e| internal(format!("cannot write the answer: {e}")))?
     .into_bytes();
+    if body.len() > max {
+        return Err(super::child::answer_too_large());
+    }
     // `...,"rows":[]}` becomes `...,"rows":[` + rows + `]}`.
     body.truncate(body.len() - 2);
     let mut first = true;
@@ -262,6 +272,28 @@ async fn sql_answer(engine: &Engine, sql: &str, limit: usize) -> Result<String, 
     }
     body.extend_from_slice(b"]}");
     String::from_utf8(body).map_err(|_| internal("the answer's rows are not UTF-8".to_owned()))
+}
+
+/// The look-alikes of the rows kept (`Marks::of_batches`: each text column apart, a
+/// JSON column not read), each column named by its name (an answer's names are its
+/// own: `duplicate_column`), as the rows' objects name it.
+fn sql_marks(kept: &[auditrail_query::datafusion::arrow::array::RecordBatch]) -> Vec<Mark> {
+    let Some(schema) = kept.first().map(|b| b.schema()) else {
+        return Vec::new();
+    };
+    let mut list = Marks::of_batches(kept).list();
+    for mark in &mut list {
+        if let Some(field) = mark
+            .column
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| schema.fields().get(i))
+        {
+            mark.column = field.name().clone();
+        }
+    }
+    list.sort_by(|a, b| (&a.column, &a.value).cmp(&(&b.column, &b.value)));
+    list
 }
 
 /// Room for the worker's status line and the envelope's end in the answer the server
