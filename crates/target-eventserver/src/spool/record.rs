@@ -143,7 +143,7 @@ pub fn could_be_cut_short(tail: &[u8], end: u64) -> bool {
 ///   and their bytes begin cannot be told);
 /// - fewer than 4 bytes (part of a length field) cannot tell by what they hold (any
 ///   of them can begin a length a record has), but by where they end: a crash stops a
-///   write at a page boundary ([`PAGE`]) or at its end, and a write's end is a record's
+///   write at a page boundary (4096 bytes) or at its end, and a write's end is a record's
 ///   end, so a tail this short that ends elsewhere is someone else's.
 pub fn why_not_cut_short(tail: &[u8], end: u64) -> Option<String> {
     if tail.is_empty() {
