@@ -53,7 +53,10 @@ fn a_witness_line_given_up_while_the_data_folder_is_away_is_not_logged_as_lost()
         std::thread::sleep(Duration::from_millis(50));
     }
     let log = server.stderr();
-    assert!(!log.contains(LOST), "said lost, though published again:\n{log}");
+    assert!(
+        !log.contains(LOST),
+        "said lost, though published again:\n{log}"
+    );
     let said = log.lines().find(|l| l.contains(MADE_AGAIN)).unwrap();
     assert!(said.contains("WARN"), "{said}");
     assert!(

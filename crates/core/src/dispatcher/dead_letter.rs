@@ -154,3 +154,33 @@ fn encode(target: &str, events: &[(&Arc<Event>, &str)]) -> std::io::Result<(Vec<
     }
     Ok((buf, ends))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Gone;
+
+    impl FolderCheck for Gone {
+        fn check(&self) -> Result<(), FolderGone> {
+            Err(FolderGone {
+                folder: PathBuf::from("/srv/data"),
+                found: "gone".to_owned(),
+            })
+        }
+    }
+
+    /// Only the folder check's refusal, and only when the owner declared it: a full
+    /// disk loses the events as before.
+    #[test]
+    fn only_a_refusal_of_the_folder_check_is_made_again_and_only_when_declared() {
+        let refused = crate::folder_check::ask(Some(&Gone)).unwrap_err();
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        let declared = DeadLetterFile::new(Path::new("dl"), "w").with_made_again(Some("again"));
+        assert_eq!(declared.made_again_after(&refused), Some("again"));
+        assert_eq!(declared.made_again_after(&full), None);
+        let undeclared = DeadLetterFile::new(Path::new("dl"), "w");
+        assert_eq!(undeclared.made_again_after(&refused), None);
+    }
+}
