@@ -166,6 +166,13 @@ impl Witnesses {
             // under them) is not made while the data folder is moved away: that would
             // bring it back at its path, the state split across the two.
             .folder_check(data_folder.clone())
+            // A line given up meanwhile (its dead letter refused by that check) is not
+            // lost: its index is not recorded as given, and the next start publishes it
+            // again from the store's checkpoint log (see the module docs).
+            .made_again_while_folder_gone(
+                "the checkpoint line stays in the store's checkpoint log, and the next \
+                 start publishes it to the witnesses again",
+            )
             .drop_deadline(config.shutdown_timeout);
         for spec in &config.witnesses {
             b = b.target_spec(spec.clone());

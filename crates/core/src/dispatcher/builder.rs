@@ -205,6 +205,8 @@ pub struct DispatcherBuilder {
     retry_unusable: bool,
     /// See [`DispatcherBuilder::folder_check`].
     folder_check: Option<Arc<dyn FolderCheck>>,
+    /// See [`DispatcherBuilder::made_again_while_folder_gone`].
+    made_again: Option<&'static str>,
 }
 
 impl std::fmt::Debug for DispatcherBuilder {
@@ -221,6 +223,7 @@ impl std::fmt::Debug for DispatcherBuilder {
             .field("drop_deadline", &self.drop_deadline)
             .field("retry_unusable_targets", &self.retry_unusable)
             .field("folder_check", &self.folder_check)
+            .field("made_again_while_folder_gone", &self.made_again)
             .finish_non_exhaustive()
     }
 }
@@ -365,6 +368,19 @@ impl DispatcherBuilder {
     /// folder removed under it is made again, as before.
     pub fn folder_check(mut self, check: Arc<dyn FolderCheck>) -> Self {
         self.folder_check = Some(check);
+        self
+    }
+
+    /// Declares that the events this dispatcher is given and cannot dead-letter because
+    /// the [`folder_check`](Self::folder_check) refused the write are made again by its
+    /// owner, `how` (said in the log): the event server's witnesses, whose lines the
+    /// next start publishes again from the stores' checkpoint logs. Such an event is
+    /// logged at WARN as not dead-lettered and made again, naming the folder, instead
+    /// of `EVENT LOST`; it is still counted (`lost`) and its emit settled as lost by
+    /// this dispatcher, which is what the owner goes by. Any other dead-letter failure
+    /// is `EVENT LOST` as without it.
+    pub fn made_again_while_folder_gone(mut self, how: &'static str) -> Self {
+        self.made_again = Some(how);
         self
     }
 
@@ -566,7 +582,8 @@ impl DispatcherBuilder {
             let index = routes.len();
             let (handover, report) = Handover::new(rx.clone(), running.clone());
             let dead_letter = DeadLetterFile::new(&self.dead_letter_dir, &name)
-                .with_folder_check(self.folder_check.clone());
+                .with_folder_check(self.folder_check.clone())
+                .with_made_again(self.made_again);
             let dead_letter_file = dead_letter.path().to_owned();
             watched.push(Watched {
                 route: index,
@@ -889,6 +906,7 @@ impl Dispatcher {
             stats_log_interval: None,
             retry_unusable: false,
             folder_check: None,
+            made_again: None,
         }
     }
 

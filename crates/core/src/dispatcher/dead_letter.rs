@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::dead_letter::{append_keeping, file_path, DeadLetterLine};
 use crate::event::{Event, Timestamp};
-use crate::folder_check::FolderCheck;
+use crate::folder_check::{FolderCheck, FolderGone};
 
 /// The dead-letter file of one target.
 #[derive(Debug, Clone)]
@@ -18,6 +18,9 @@ pub(crate) struct DeadLetterFile {
     /// The check of the folder the dead-letter folder lives in (see
     /// [`crate::folder_check`]): asked before each write, which creates the folder.
     folder_check: Option<Arc<dyn FolderCheck>>,
+    /// How the dispatcher's owner makes again the events whose line the folder check
+    /// refused (`DispatcherBuilder::made_again_while_folder_gone`); `None`: they are lost.
+    made_again: Option<&'static str>,
 }
 
 impl DeadLetterFile {
@@ -25,7 +28,27 @@ impl DeadLetterFile {
         DeadLetterFile {
             path: file_path(dir, target),
             folder_check: None,
+            made_again: None,
         }
+    }
+
+    /// Declares that the events whose line the folder check refuses are made again by
+    /// the dispatcher's owner, `how` (see [`Self::made_again_after`]).
+    pub(crate) fn with_made_again(mut self, how: Option<&'static str>) -> Self {
+        self.made_again = how;
+        self
+    }
+
+    /// How the owner makes again the events whose lines were not written for `error`:
+    /// `Some` only when the folder check refused the write ([`FolderGone`], kept as the
+    /// error's source by [`crate::folder_check::ask`]) and the owner declared it. Any
+    /// other failure (a full disk, a refused open) loses them as before.
+    pub(crate) fn made_again_after(&self, error: &std::io::Error) -> Option<&'static str> {
+        let how = self.made_again?;
+        error
+            .get_ref()
+            .and_then(|source| source.downcast_ref::<FolderGone>())
+            .map(|_| how)
     }
 
     /// Asks `check` before each write (see [`crate::folder_check`]).
@@ -130,4 +153,34 @@ fn encode(target: &str, events: &[(&Arc<Event>, &str)]) -> std::io::Result<(Vec<
         ends.push(buf.len());
     }
     Ok((buf, ends))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Gone;
+
+    impl FolderCheck for Gone {
+        fn check(&self) -> Result<(), FolderGone> {
+            Err(FolderGone {
+                folder: PathBuf::from("/srv/data"),
+                found: "gone".to_owned(),
+            })
+        }
+    }
+
+    /// Only the folder check's refusal, and only when the owner declared it: a full
+    /// disk loses the events as before.
+    #[test]
+    fn only_a_refusal_of_the_folder_check_is_made_again_and_only_when_declared() {
+        let refused = crate::folder_check::ask(Some(&Gone)).unwrap_err();
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        let declared = DeadLetterFile::new(Path::new("dl"), "w").with_made_again(Some("again"));
+        assert_eq!(declared.made_again_after(&refused), Some("again"));
+        assert_eq!(declared.made_again_after(&full), None);
+        let undeclared = DeadLetterFile::new(Path::new("dl"), "w");
+        assert_eq!(undeclared.made_again_after(&refused), None);
+    }
 }

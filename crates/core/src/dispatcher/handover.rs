@@ -520,7 +520,7 @@ fn dead_letter(w: &Watched, call: &str, batch: Vec<Queued>) -> Settled {
         &w.name,
         w.route,
         &w.counters,
-        w.dead_letter.path(),
+        &w.dead_letter,
         failed,
         written,
         w.seq.get().map(|s| &**s),
