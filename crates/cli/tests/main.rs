@@ -20,6 +20,7 @@ mod s3_support;
 mod serve_names_an_unfinished_rotation_of_a_source_only_server;
 mod serve_support;
 mod spool_inspect_of_a_folder_holding_no_spool_is_refused_naming_the_spools_under_it;
+mod spool_inspect_says_when_a_bad_tail_is_cut;
 mod spool_support;
 mod store_prune_says_each_pass_when_it_is_done;
 mod tamper_support;
