@@ -27,7 +27,7 @@ use auditrail_store::{EventIdentity, SegmentReader, StoreError, WireEvent};
 use auditrail_target_file::NotAuditFile;
 
 use crate::error::QueryError;
-use crate::read::{from_line, parse_event, BatchBuilder, Row, BATCH_ROWS};
+use crate::read::{from_line, parse_audit_event, BatchBuilder, Row, BATCH_ROWS};
 use crate::schema::Column;
 use crate::source::{read_audit_events, DataFile, LineFormat};
 
@@ -425,8 +425,8 @@ impl Reader {
             .unreadable_lines
             .fetch_add(skipped, Ordering::Relaxed);
         self.unreadable_here = skipped;
-        for json in &events {
-            match parse_event(json.as_bytes()) {
+        for (json, received) in &events {
+            match parse_audit_event(json.as_bytes(), received.as_deref()) {
                 Ok(row) => self.row(&row)?,
                 Err(_) => self.unreadable(),
             }

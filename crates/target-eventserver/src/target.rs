@@ -434,9 +434,14 @@ impl EventServerTarget {
                             }
                         }
                     }
-                    Err(e @ (SpoolError::TooLarge { .. } | SpoolError::RecordTooLarge { .. })) => {
-                        // Cannot happen (the piece fits the bound checked above); refuse
-                        // only this piece's events if it does.
+                    Err(
+                        e @ (SpoolError::TooLarge { .. }
+                        | SpoolError::RecordTooLarge { .. }
+                        | SpoolError::RecordTooShort { .. }),
+                    ) => {
+                        // Cannot happen (the piece fits the bound checked above, and
+                        // every event's JSON is `{}` at the least); refuse only this
+                        // piece's events if it does.
                         rejected.extend(range.clone().map(|k| (at(k), e.to_string())));
                         break;
                     }

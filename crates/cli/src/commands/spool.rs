@@ -216,10 +216,30 @@ fn print_report(target: Option<&str>, r: &SpoolReport) -> Result<()> {
             )?;
         }
         if let Some(t) = &s.bad_tail {
+            // What the next start does (`spool::repair::check_segment`): a tail that can
+            // be a record cut short is cut only in the segment a crash can have
+            // interrupted, and only past the bytes known durable.
             let next = if s.bad_tail_cut_short {
-                "cut at the next start if this is the newest segment"
+                let short = if t.bytes < 4 {
+                    // `record::why_not_cut_short`: so short a tail is taken for a torn
+                    // write only by where the file ends.
+                    format!(
+                        " (fewer than a length field's 4 bytes, so only because the file \
+                         ends at offset {}, a multiple of 4096 bytes, where a crash can \
+                         stop a write)",
+                        s.bytes
+                    )
+                } else {
+                    String::new()
+                };
+                format!(
+                    "can be a record cut short by a crash{short}: cut at the next start if \
+                     this is then the newest segment and the tail begins at or after the \
+                     length the spool's `lengths` file records for it (anywhere when it \
+                     records none); else kept and set aside as damage"
+                )
             } else {
-                "not a torn write: kept and set aside as damage at the next start"
+                "not a torn write: kept and set aside as damage at the next start".to_owned()
             };
             outln!(
                 "    bad tail: {} bytes at offset {} ({}); {next}",

@@ -3,7 +3,9 @@
 //! Two line formats: a store record (`{"clientEvent":{...},"origAddress",
 //! "serverTimestamp","keyId","chainSeq","chainHash"}`, see docs/store.md) and an event
 //! in its wire form (what a node's audit file holds once `severity`/`logger` are
-//! stripped by auditrail-target-file's reader).
+//! stripped by auditrail-target-file's reader), with the provenance that reader found
+//! on the line (an event server's `file` destination writes the store's `origAddress`,
+//! `serverTimestamp` and `keyId` on each line; a node's own audit lines have none).
 //!
 //! The message is kept as the exact JSON text that was stored ([`RawValue`]): no
 //! re-encoding, so big integers and key order stay as they are, and no recursion limit
@@ -15,6 +17,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use auditrail_core::Received;
 use auditrail_store::{RecordError, StoredEvent, WireEvent};
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
@@ -28,7 +31,9 @@ pub(crate) struct Row<'a> {
     pub(crate) envelope: Envelope<'a>,
 }
 
-/// What the store added around the event (all `None` for a node's audit lines).
+/// What the server added around the event: a store record's envelope, or the
+/// provenance on an event server's `file` destination line (no `chainSeq` there); all
+/// `None` for a node's own audit lines.
 #[derive(Debug, Default)]
 pub(crate) struct Envelope<'a> {
     /// Milliseconds since the epoch.
@@ -74,6 +79,27 @@ pub(crate) fn parse_event(json: &[u8]) -> Result<Row<'_>, RecordError> {
         event,
         envelope: Envelope::default(),
     })
+}
+
+/// An audit file's event in its wire form (`json`) and the server's provenance its
+/// line carried (`received`, as auditrail-target-file's reader took it from the line:
+/// `None` for a node's own audit lines), as one row: the provenance fills the columns
+/// a store record's envelope fills, under the same names and values.
+pub(crate) fn parse_audit_event<'a>(
+    json: &'a [u8],
+    received: Option<&'a Received>,
+) -> Result<Row<'a>, RecordError> {
+    let mut row = parse_event(json)?;
+    if let Some(r) = received {
+        row.envelope = Envelope {
+            server_timestamp: Some(r.server_timestamp.unix_millis()),
+            orig_address: r.orig_address.map(|a| a.to_string()),
+            key_id: r.key_id.as_deref().map(Cow::Borrowed),
+            // Only a store chains its records.
+            chain_seq: None,
+        };
+    }
+    Ok(row)
 }
 
 /// The message's columns. Never fails for a message the store's reader took (a JSON

@@ -3,6 +3,9 @@
 
 use std::fs;
 use std::path::Path;
+use std::sync::Arc;
+
+use auditrail_core::Received;
 
 use auditrail_target_file::read::{
     read_audit_file, read_listed_audit_file, scan_audit_folder, ListedFile, ReadError,
@@ -45,7 +48,12 @@ pub(super) fn holds_audit_files(dir: &Path) -> Result<bool, QueryError> {
     Ok(!scan_audit_folder(dir).map_err(read_error)?.files.is_empty())
 }
 
-/// The events of one audit file in their wire form, and the number of lines skipped;
+/// One event of an audit file: its wire form, and the server's provenance its line
+/// carried (an event server's `file` destination writes it; `None` on a node's lines).
+pub(crate) type AuditEvent = (String, Option<Arc<Received>>);
+
+/// The events of one audit file in their wire form (with the provenance their lines
+/// carried), and the number of lines skipped;
 /// `None` when the file was removed since it was listed (`listed`: the file the listing
 /// saw at `path`, read wherever a roll or a rotation tool moved it since).
 ///
@@ -55,7 +63,7 @@ pub(super) fn holds_audit_files(dir: &Path) -> Result<bool, QueryError> {
 pub(crate) fn read_events(
     path: &Path,
     listed: Option<ListedFile>,
-) -> Result<Option<(Vec<String>, u64)>, QueryError> {
+) -> Result<Option<(Vec<AuditEvent>, u64)>, QueryError> {
     let read = match listed {
         Some(listed) => read_listed_audit_file(path, listed),
         // Gone before the listing could look at it.
@@ -73,7 +81,11 @@ pub(crate) fn read_events(
         Err(e) => return Err(read_error(e)),
     };
     Ok(Some((
-        outcome.events.iter().map(|e| e.to_json()).collect(),
+        outcome
+            .events
+            .iter()
+            .map(|e| (e.to_json(), e.received.clone()))
+            .collect(),
         (outcome.torn.len() + outcome.corrupt.len()) as u64,
     )))
 }

@@ -78,6 +78,8 @@ mod reader;
 pub mod record;
 mod repair;
 pub mod scan;
+#[cfg(test)]
+mod short_record_refused;
 mod state;
 mod synced;
 
@@ -151,6 +153,21 @@ pub enum SpoolError {
         bytes: u64,
         /// The bound.
         max: u64,
+    },
+    /// One record's payload is shorter than any event's wire form
+    /// ([`record::MIN_PAYLOAD`]): the reader would take it for damaged bytes. Only a
+    /// hand-built record can be (every event's JSON is an object, `{}` at the least);
+    /// it is not spooled.
+    #[error(
+        "a spool record of {bytes} payload bytes, fewer than the {min} of any event's \
+         JSON (`{{}}` at the least): the reader would take it for damaged bytes, so it \
+         is not spooled"
+    )]
+    RecordTooShort {
+        /// Bytes of the record's payload.
+        bytes: u64,
+        /// The bound.
+        min: u64,
     },
     /// Another spool, in another process or in this one, has the folder open.
     #[error(
@@ -571,6 +588,12 @@ impl Spool {
             return Err(SpoolError::RecordTooLarge {
                 bytes: bytes as u64,
                 max: record::MAX_PAYLOAD as u64,
+            });
+        }
+        if let Some(bytes) = record::lengths(records).find(|&l| l < record::MIN_PAYLOAD) {
+            return Err(SpoolError::RecordTooShort {
+                bytes: bytes as u64,
+                min: record::MIN_PAYLOAD as u64,
             });
         }
         // Held throughout: no reader sees records that are then written again.
