@@ -17,6 +17,7 @@
 
 mod api;
 mod compute;
+mod exact_number;
 mod last_activity;
 mod node_usage;
 mod one_listing;

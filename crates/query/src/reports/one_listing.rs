@@ -20,7 +20,10 @@ pub(super) struct ReportEngine(Engine);
 impl ReportEngine {
     /// Lists `engine`'s files, for every statement of one report.
     pub(super) async fn of(engine: &Engine) -> Result<ReportEngine, QueryError> {
-        Ok(ReportEngine(engine.snapshot().await?))
+        let engine = engine.snapshot().await?;
+        // On the snapshot's own session: the SQL users write does not see it.
+        engine.ctx.register_udf(super::exact_number::udf());
+        Ok(ReportEngine(engine))
     }
 
     /// Plans one statement of the report.

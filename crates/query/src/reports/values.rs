@@ -81,17 +81,17 @@ pub(super) const MAX_DURATION_MS: i64 = 1 << 53;
 /// one, and counted. Only a JSON number is one: a string (`"5000"`, which
 /// `json_get_float` would parse) is not what any node sends for a measurement, and is
 /// counted as left out rather than guessed at. The number is read from the JSON text
-/// by `try_cast` (a string keeps its quotes there and is no number).
+/// (a string keeps its quotes there and is no number), its bounds checked on the
+/// exact number before it is rounded to a double: checked after rounding, 2^53 + 1
+/// was read as 2^53 and counted, `-1e-400` as 0.
 pub(super) fn checked_numbers(sql: &str) -> String {
     let max_ms = MAX_DURATION_MS.to_string();
     let earliest = EARLIEST_MILLIS.to_string();
     let latest = LATEST_MILLIS.to_string();
-    let number = |raw: &str, lo: &str, hi: &str| {
-        format!(
-            "(CASE WHEN try_cast({raw} AS DOUBLE) BETWEEN {lo} AND {hi} \
-             THEN try_cast({raw} AS DOUBLE) END)"
-        )
-    };
+    // The bounds are checked on the exact number, before it is rounded to a double
+    // ([`super::exact_number`]).
+    let number =
+        |raw: &str, lo: &str, hi: &str| format!("{}({raw}, {lo}, {hi})", super::exact_number::NAME);
     let unread = |raw: &str, read: String| {
         format!("(CASE WHEN {raw} <> 'null' AND {read} IS NULL THEN 1 ELSE 0 END)")
     };
