@@ -24,7 +24,10 @@
 //! window of the newest ([`Running`]).
 //!
 //! The cost is bounded per answer: one skeleton per distinct value of a column (a hash
-//! map), and each value of a group compared with at most [`MATES`] others.
+//! map), each value of a group compared with at most [`MATES`] others, and a value
+//! longer than [`LONGEST_COMPARED`] bytes neither compared nor marked (names are
+//! short; an answer of 110 values of 1 MB each ran its query worker out of memory
+//! making their skeletons and copies).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -44,6 +47,11 @@ pub use running::Running;
 /// marked where it differs from its look-alikes, bounded when a client sends many
 /// values of one skeleton.
 pub const MATES: usize = 8;
+
+/// The longest value (bytes) compared with others or marked: a user name, node or
+/// routing key is far shorter, and a longer value (a kilobyte-long `authUser` a
+/// client sent, a megabyte a query made) would cost a skeleton and a copy each.
+pub const LONGEST_COMPARED: usize = 256;
 
 /// Whether `text` alone can pass for another text of other code points (UTS #39): it
 /// holds a character beyond ASCII, and either mixes scripts (not single-script, §5.1,
@@ -190,6 +198,9 @@ struct Columns {
 
 impl Columns {
     fn add(&mut self, column: String, value: &str) {
+        if value.len() > LONGEST_COMPARED {
+            return;
+        }
         // Another script is told apart by its escaped characters already (`\u{430}dmin`
         // beside `admin`): the groups are of look-alikes that escape nothing else.
         if other_script(value) {
@@ -314,6 +325,21 @@ mod tests {
         assert_eq!(shown(&marks, "user", "Open"), [0]);
         assert!(shown(&marks, "user", "bob").is_empty());
         assert!(shown(&marks, "node", "b0b").is_empty());
+    }
+
+    #[test]
+    fn a_value_longer_than_compared_is_neither_compared_nor_marked() {
+        let long = "I".repeat(LONGEST_COMPARED) + "ris";
+        let long_twin = "l".repeat(LONGEST_COMPARED) + "ris";
+        let mut columns = Columns::default();
+        for v in [long.as_str(), long_twin.as_str(), "Iris", "lris"] {
+            columns.add("user".to_owned(), v);
+        }
+        columns.add("user".to_owned(), &format!("\u{430}{long}"));
+        let marks = columns.marks();
+        assert!(shown(&marks, "user", &long).is_empty());
+        assert!(shown(&marks, "user", &long_twin).is_empty());
+        assert_eq!(marks.list().len(), 2, "{:?}", marks.list());
     }
 
     #[test]

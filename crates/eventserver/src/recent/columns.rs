@@ -24,7 +24,7 @@ pub(crate) const COLUMNS: [(&str, &[&str]); 6] = [
 /// column here, so that an entry holds at most six such values beside its text, and a
 /// stream's window of them stays small. The console shows a cell's first 200
 /// characters.
-pub(crate) const MAX_VALUE_BYTES: usize = 256;
+pub(crate) const MAX_VALUE_BYTES: usize = auditrail_query::lookalikes::LONGEST_COMPARED;
 
 /// An entry's column values, read when first asked for.
 #[derive(Debug, Clone, Default)]
