@@ -105,6 +105,7 @@ pub mod env;
 mod queries;
 
 pub use crate::auth::KeyError;
+pub(crate) use check_error::known_ids;
 pub use check_error::{ConfigCheckError, LogLevelError, LogLevelWhy};
 pub use env::{EnvError, EnvOverride};
 pub use queries::{
