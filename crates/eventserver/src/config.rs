@@ -106,6 +106,7 @@ mod queries;
 mod value_error;
 
 pub use crate::auth::KeyError;
+pub(crate) use check_error::known_ids;
 pub use check_error::{ConfigCheckError, LogLevelError, LogLevelWhy};
 pub use env::{EnvError, EnvOverride, EnvValueError};
 pub use queries::{

@@ -1061,6 +1061,17 @@ impl Destinations {
         self.keyed_stores
     }
 
+    /// Each running destination's name and `required_key`, in route order: those of
+    /// the start, which a reload does not change (destinations are read at start only).
+    pub(crate) fn required_keys(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.list.iter().filter_map(|d| {
+            d.filter
+                .required_key
+                .as_deref()
+                .map(|key| (d.name.as_str(), key))
+        })
+    }
+
     /// For each duplicate of `taken` (its receipt key, and the routes THIS request
     /// gives it, from its key), the routes of the stores with a `required_key` that
     /// do not show they hold its record. De-duplication remembers that an event was

@@ -336,7 +336,7 @@ pub enum ConfigCheckError {
 }
 
 /// The `[[keys]]` ids a [`ConfigCheckError::RequiredKeyUnknown`] could have named.
-fn known_ids(known: &[String]) -> String {
+pub(crate) fn known_ids(known: &[String]) -> String {
     if known.is_empty() {
         return "there are no [[keys]]".to_owned();
     }

@@ -47,6 +47,29 @@ pub enum ReloadError {
     /// The new keys would leave a non-loopback server without authentication.
     #[error(transparent)]
     Exposure(Box<crate::config::ConfigCheckError>),
+    /// The new `[[keys]]` have no key a running destination requires: destinations
+    /// change at the next start only, so until then it would take no event and its
+    /// events would go to the other destinations alone, answered `200`. Checked beside
+    /// the file's own destinations, which name the keys of the next start.
+    #[error(
+        "{file}: the running destination {name:?} requires key {key:?}, which the new \
+         [[keys]] no longer have ({}): destinations change at the next start only, so \
+         until then it would accept no event and its events would go to the other \
+         destinations alone; keep the [[keys]] entry {key:?} (and the destination's \
+         required_key {key:?}) until the restart, or restart the server to apply the new \
+         keys and destinations together",
+        crate::config::known_ids(known)
+    )]
+    RunningRequiredKeyRemoved {
+        /// The config file.
+        file: String,
+        /// The running destination's name.
+        name: String,
+        /// The key it requires.
+        key: String,
+        /// The ids of the new `[[keys]]`, in config order.
+        known: Vec<String>,
+    },
     /// HTTPS cannot be turned on or off without a restart (the address's scheme changes).
     #[error("{file}: [tls] was {was} and is {now} in the new config: turning HTTPS on or off needs a restart")]
     TlsSwitch {
@@ -188,6 +211,22 @@ impl Reloader {
             file: config.source.clone(),
             source: Box::new(source),
         })?;
+        // The file's destinations were checked against its keys above; the running
+        // ones (those of the start) must find theirs too, as the new keys apply now
+        // and the destinations only at the next start.
+        if let Some((name, key)) = self
+            .state
+            .destinations
+            .required_keys()
+            .find(|(_, key)| !config.keys.iter().any(|k| k.id == *key))
+        {
+            return Err(ReloadError::RunningRequiredKeyRemoved {
+                file: config.source.clone(),
+                name: name.to_owned(),
+                key: key.to_owned(),
+                known: config.keys.iter().map(|k| k.id.clone()).collect(),
+            });
+        }
         // The keys are checked against, and the access rules built for, the address
         // the server listens on and the start's `allow_unauthenticated`: a reload
         // applies neither. Taken from the new file, a file rewritten for a loopback
