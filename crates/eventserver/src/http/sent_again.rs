@@ -75,8 +75,11 @@ impl SentAgain {
         let mut seen = std::collections::HashSet::new();
         for (n, (i, key)) in stored.into_iter().enumerate() {
             let routes = events[i].routes();
+            // A destination that cannot show it holds the event, unless a concurrent
+            // request carrying it, which this one waited for, just saw it take it.
             let lacks = |r: usize| {
-                destinations.cannot_show(r) || lacking.get(n).is_some_and(|l| l.contains(r))
+                (destinations.cannot_show(r) && !admission.taken_meanwhile(i, r))
+                    || lacking.get(n).is_some_and(|l| l.contains(r))
             };
             if !routes.iter().any(lacks) || !seen.insert(key) {
                 continue;
