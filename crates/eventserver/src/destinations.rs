@@ -1061,8 +1061,11 @@ impl Destinations {
         acks.iter()
             .enumerate()
             .filter_map(|(k, ack)| {
-                let took: auditrail_core::RouteSet =
-                    ack.taken().iter().filter(|&r| self.cannot_show(r)).collect();
+                let took: auditrail_core::RouteSet = ack
+                    .taken()
+                    .iter()
+                    .filter(|&r| self.cannot_show(r))
+                    .collect();
                 (!took.is_empty()).then(|| (index(k), took))
             })
             .collect()

@@ -117,7 +117,9 @@ async fn a_retry_sent_while_the_first_is_stored_waits_and_is_its_duplicate() {
 
     let first = post_in_a_task(&s, body.clone());
     assert!(
-        eventually(Duration::from_secs(10), || g.waiting.load(Ordering::SeqCst) == 1).await,
+        eventually(Duration::from_secs(10), || g.waiting.load(Ordering::SeqCst)
+            == 1)
+        .await,
         "the first batch waits in the forward destination"
     );
     let retry = post_in_a_task(&s, body);
@@ -152,7 +154,9 @@ async fn two_retries_at_once_send_it_again_once() {
     // Two retries: the first sends it again and waits in the forward destination.
     let retry = post_in_a_task(&s, body.clone());
     assert!(
-        eventually(Duration::from_secs(10), || g.waiting.load(Ordering::SeqCst) == 1).await,
+        eventually(Duration::from_secs(10), || g.waiting.load(Ordering::SeqCst)
+            == 1)
+        .await,
         "the first retry waits in the forward destination"
     );
     let other = post_in_a_task(&s, body);
@@ -168,7 +172,11 @@ async fn two_retries_at_once_send_it_again_once() {
         "the other retry waited for it: {other}"
     );
     assert_eq!(stored_ids(&s.store()).get(&id).copied(), Some(1));
-    assert_eq!(file_lines_holding(&s, &id), 2, "the first copy and the retry's");
+    assert_eq!(
+        file_lines_holding(&s, &id),
+        2,
+        "the first copy and the retry's"
+    );
     assert_eq!(forwarded(&g, &id), 2, "the first copy and the retry's");
     Arc::into_inner(s).unwrap().running.shutdown().await;
 }

@@ -49,26 +49,14 @@ async fn the_owners_retries_leave_one_record_in_an_unchained_keyed_store() {
         );
         assert_eq!(held(&s, &owned), (1, 1), "retry {retry}");
     }
-    assert_eq!(
-        send(&s, &general, KEY_A).await,
-        (1, 0),
-        "written to svc"
-    );
+    assert_eq!(send(&s, &general, KEY_A).await, (1, 0), "written to svc");
     assert_eq!(held(&s, &general), (1, 1));
-    assert_eq!(
-        send(&s, &general, KEY_A).await,
-        (0, 1),
-        "then a duplicate"
-    );
+    assert_eq!(send(&s, &general, KEY_A).await, (0, 1), "then a duplicate");
     assert_eq!(held(&s, &general), (1, 1));
 
     let s = restart(s, &unchained()).await;
     for e in [&owned, &general] {
-        assert_eq!(
-            send(&s, e, KEY_A).await,
-            (0, 1),
-            "after the restart: {e}"
-        );
+        assert_eq!(send(&s, e, KEY_A).await, (0, 1), "after the restart: {e}");
         assert_eq!(held(&s, e), (1, 1), "after the restart: {e}");
     }
     s.running.shutdown().await;

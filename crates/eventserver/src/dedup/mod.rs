@@ -88,6 +88,17 @@
 //! (two copies in one store); now the second looks again once the first one's store
 //! shows the record, and answers it as the duplicate it is.
 //!
+//! A destination that is not a store shows nothing to look at again: a request that
+//! waited finds the event stored and would send it there a second time (a `file`
+//! destination got a line per request that waited, for one submission). So an
+//! admission that holds ([`Dedup::admit_holding`]) leaves at its end which events the
+//! destinations that cannot show what they hold took from it
+//! ([`Admission::note_taken`], `State::settling`), and the requests that waited for it
+//! keep that ([`Admission::taken_meanwhile`]): such a destination that took the event
+//! from the request waited for is not sent it again by the waiting one. What a
+//! request did not wait for (a retry once the first was answered) is sent again, as
+//! before.
+//!
 //! The whole cycle is the `admit_commit_and_retry` unit test below.
 
 use std::borrow::Borrow;
@@ -1160,9 +1171,7 @@ impl Dedup {
                 }
                 // A request that may send events again waits for the other's outcome
                 // and learns what it leaves (`Admission::taken_meanwhile`).
-                return Err(hold
-                    .then(|| state.settling.get(&owner).cloned())
-                    .flatten());
+                return Err(hold.then(|| state.settling.get(&owner).cloned()).flatten());
             }
         }
         let mut new = Vec::with_capacity(events.len());

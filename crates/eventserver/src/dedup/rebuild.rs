@@ -215,7 +215,10 @@ pub(super) fn merge_oldest_first(stores: Vec<Newest>) -> impl Iterator<Item = (E
     // Only events some other store must hold too are looked up across records (a
     // server with one store, the default, builds no map).
     let mut held: HashMap<(EventId, u64), StoreSet> = HashMap::new();
-    if kept.iter().any(|(_, _, _, by, needed)| needed.has_other_than(*by)) {
+    if kept
+        .iter()
+        .any(|(_, _, _, by, needed)| needed.has_other_than(*by))
+    {
         held.reserve(kept.len());
         for (_, id, fp, by, _) in &kept {
             held.entry((*id, *fp)).or_default().insert(*by);

@@ -12,11 +12,12 @@
 
 /// Stores by number (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[allow(clippy::box_collection)] // `Many`'s thin pointer, see there
 pub(super) enum StoreSet {
     /// Stores 0 to 63, a bit each.
     Few(u64),
-    /// Any stores, 64 a word (the first word as in `Few`); boxed so that the set is two
-    /// words, not four, in every candidate.
+    /// Any stores, 64 a word (the first word as in `Few`); a boxed `Vec` (a thin
+    /// pointer) so that the set is two words, not three or four, in every candidate.
     Many(Box<Vec<u64>>),
 }
 
@@ -82,10 +83,13 @@ impl StoreSet {
     /// Whether the set holds a store other than `n`.
     pub(super) fn has_other_than(&self, n: u32) -> bool {
         let (word, bit) = ((n / 64) as usize, n % 64);
-        self.words()
-            .iter()
-            .enumerate()
-            .any(|(i, &w)| if i == word { w & !(1 << bit) != 0 } else { w != 0 })
+        self.words().iter().enumerate().any(|(i, &w)| {
+            if i == word {
+                w & !(1 << bit) != 0
+            } else {
+                w != 0
+            }
+        })
     }
 }
 

@@ -24,7 +24,11 @@
 //! Two concurrent retries of one event must not both send it (two copies in the keyed
 //! store): the admission of such a server holds the batch's stored events until it
 //! ends (`Dedup::admit_holding`), so the second waits for the first's outcome, then
-//! finds the store showing the record the first wrote, and answers a duplicate.
+//! finds the store showing the record the first wrote, and answers a duplicate. Nor
+//! to a destination that cannot show it holds the event: a request that waited for
+//! another carrying the event (storing it, or sending it again) is not sending it to
+//! a destination that took it from that one (`Admission::taken_meanwhile`): one copy
+//! there per submission, whatever the requests that overlapped it.
 
 use auditrail_core::{RouteSet, Routed};
 
