@@ -1043,6 +1043,34 @@ impl Destinations {
         marks
     }
 
+    /// Which destinations that cannot show what they hold ([`Destinations::cannot_show`])
+    /// took which events of an answered batch, for de-duplication to leave to the
+    /// concurrent requests that waited for this one
+    /// ([`crate::dedup::Admission::note_taken`]): (the event's index in the batch, those
+    /// routes that took it), `index(k)` the batch index of the `k`-th event emitted
+    /// (`acks[k]`). Empty (nothing allocated) on a server whose destinations all show
+    /// what they hold.
+    pub(crate) fn unshown_taken(
+        &self,
+        acks: &[auditrail_core::EventAck],
+        index: impl Fn(usize) -> usize,
+    ) -> Vec<(usize, auditrail_core::RouteSet)> {
+        if self.all_show_what_they_hold() {
+            return Vec::new();
+        }
+        acks.iter()
+            .enumerate()
+            .filter_map(|(k, ack)| {
+                let took: auditrail_core::RouteSet = ack
+                    .taken()
+                    .iter()
+                    .filter(|&r| self.cannot_show(r))
+                    .collect();
+                (!took.is_empty()).then(|| (index(k), took))
+            })
+            .collect()
+    }
+
     /// The name of the destination of `route`.
     pub(crate) fn name_of(&self, route: usize) -> Option<&str> {
         self.list.get(route).map(|d| d.name.as_str())

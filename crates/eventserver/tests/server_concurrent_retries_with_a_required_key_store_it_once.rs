@@ -9,25 +9,8 @@
 
 use crate::server_support;
 
+use server_support::keyed::{held, keyed, KEY_A, KEY_B};
 use server_support::*;
-
-const KEYED: &str = r#"
-[[keys]]
-id = "a"
-secret = "aaaaaaaaaaaa"
-[[keys]]
-id = "b"
-secret = "bbbbbbbbbbbb"
-[[destinations]]
-name = "all"
-type = "store"
-path = "store"
-[[destinations]]
-name = "svc"
-type = "store"
-path = "svc"
-required_key = "a"
-"#;
 
 /// Rounds of retries sent at once, and how many at once.
 const ROUNDS: u64 = 30;
@@ -35,18 +18,18 @@ const AT_ONCE: usize = 4;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_retries_with_the_required_key_write_the_keyed_store_once() {
-    let s = std::sync::Arc::new(start(KEYED).await);
+    let s = std::sync::Arc::new(start(&keyed("")).await);
     for round in 1..=ROUNDS {
         let e = event_with("api-7", round, "generic", Some("svc-a"));
         let body = ndjson(std::slice::from_ref(&e));
-        let (status, _, first) = post(&s, body.clone(), Some("bbbbbbbbbbbb")).await;
+        let (status, _, first) = post(&s, body.clone(), Some(KEY_B)).await;
         assert_eq!(status, 200, "{first}");
 
         let retries: Vec<_> = (0..AT_ONCE)
             .map(|_| {
                 let s = s.clone();
                 let body = body.clone();
-                tokio::spawn(async move { post(&s, body, Some("aaaaaaaaaaaa")).await })
+                tokio::spawn(async move { post(&s, body, Some(KEY_A)).await })
             })
             .collect();
         let mut accepted = 0;
@@ -58,14 +41,8 @@ async fn concurrent_retries_with_the_required_key_write_the_keyed_store_once() {
             assert_eq!(a + d, 1, "{answer}");
             accepted += a;
         }
-        let id = e["id"].as_str().unwrap();
-        let all = stored_ids(&s.store()).get(id).copied().unwrap_or(0);
-        let svc = stored_ids(&s.dir.path().join("data/svc"))
-            .get(id)
-            .copied()
-            .unwrap_or(0);
         assert_eq!(
-            (all, svc),
+            held(&s, &e),
             (1, 1),
             "round {round}: one record in each store, after {AT_ONCE} retries at once"
         );

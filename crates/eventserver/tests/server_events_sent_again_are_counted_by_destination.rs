@@ -8,25 +8,8 @@
 
 use crate::server_support;
 
+use server_support::keyed::{keyed, KEY_A, KEY_B};
 use server_support::*;
-
-const KEYED: &str = r#"
-[[keys]]
-id = "a"
-secret = "aaaaaaaaaaaa"
-[[keys]]
-id = "b"
-secret = "bbbbbbbbbbbb"
-[[destinations]]
-name = "all"
-type = "store"
-path = "store"
-[[destinations]]
-name = "svc"
-type = "store"
-path = "svc"
-required_key = "a"
-"#;
 
 /// The value of `auditrail_server_events_sent_again_total{destination="<d>"}` (0 when
 /// the series is absent).
@@ -42,16 +25,16 @@ async fn sent_again(s: &TestServer, destination: &str) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_sent_again_counts_for_the_destination_that_took_it() {
-    let s = start(KEYED).await;
+    let s = start(&keyed("")).await;
     let events: Vec<_> = (1..=3)
         .map(|seq| event_with("api-7", seq, "generic", Some("svc-a")))
         .collect();
     let body = ndjson(&events);
-    let (status, _, first) = post(&s, body.clone(), Some("bbbbbbbbbbbb")).await;
+    let (status, _, first) = post(&s, body.clone(), Some(KEY_B)).await;
     assert_eq!(status, 200, "{first}");
     assert_eq!(sent_again(&s, "svc").await, 0);
 
-    let (status, _, again) = post(&s, body.clone(), Some("aaaaaaaaaaaa")).await;
+    let (status, _, again) = post(&s, body.clone(), Some(KEY_A)).await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["accepted"], 3, "sent again to svc: {again}");
     assert_eq!(sent_again(&s, "svc").await, 3, "{}", metrics_text(&s).await);
@@ -62,7 +45,7 @@ async fn an_event_sent_again_counts_for_the_destination_that_took_it() {
     );
 
     // Now svc holds them too: a duplicate, not sent again.
-    let (status, _, dup) = post(&s, body, Some("aaaaaaaaaaaa")).await;
+    let (status, _, dup) = post(&s, body, Some(KEY_A)).await;
     assert_eq!(status, 200, "{dup}");
     assert_eq!(dup["duplicates"], 3, "{dup}");
     assert_eq!(sent_again(&s, "svc").await, 3);

@@ -10,49 +10,14 @@
 use crate::server_support;
 
 use serde_json::Value;
+use server_support::keyed::{counts, held, keyed, restart, KEY_A, KEY_B};
 use server_support::*;
-
-const KEYED: &str = r#"
-[[keys]]
-id = "a"
-secret = "aaaaaaaaaaaa"
-[[keys]]
-id = "b"
-secret = "bbbbbbbbbbbb"
-[[destinations]]
-name = "all"
-type = "store"
-path = "store"
-[[destinations]]
-name = "svc"
-type = "store"
-path = "svc"
-required_key = "a"
-"#;
-
-fn counts(body: &Value) -> (Option<u64>, Option<u64>) {
-    (body["accepted"].as_u64(), body["duplicates"].as_u64())
-}
-
-/// How many records of `e` each store holds: (`all`, `svc`).
-fn held(s: &TestServer, e: &Value) -> (usize, usize) {
-    let id = e["id"].as_str().unwrap();
-    let count = |store: std::path::PathBuf| stored_ids(&store).get(id).copied().unwrap_or(0);
-    (count(s.store()), count(s.dir.path().join("data/svc")))
-}
-
-async fn restart(s: TestServer) -> TestServer {
-    let dir = s.dir;
-    s.running.shutdown().await;
-    let config = config_from(dir.path(), KEYED);
-    start_with(dir, config).await
-}
 
 /// The owner's retry is written to its store alone, its answer's receipts cover both
 /// stores, and a further retry is a duplicate held by both.
 async fn owner_retries(s: &TestServer, e: &Value) {
     let body = ndjson(std::slice::from_ref(e));
-    let (status, _, answer) = post(s, body.clone(), Some("aaaaaaaaaaaa")).await;
+    let (status, _, answer) = post(s, body.clone(), Some(KEY_A)).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(
         counts(&answer),
@@ -63,7 +28,7 @@ async fn owner_retries(s: &TestServer, e: &Value) {
     let receipts = answer["receipt"].as_array().expect("a receipt per store");
     assert_eq!(receipts.len(), 2, "receipts of both stores: {answer}");
 
-    let (status, _, again) = post(s, body, Some("aaaaaaaaaaaa")).await;
+    let (status, _, again) = post(s, body, Some(KEY_A)).await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(counts(&again), (Some(0), Some(1)), "{again}");
     assert_eq!(held(s, e), (1, 1));
@@ -71,16 +36,16 @@ async fn owner_retries(s: &TestServer, e: &Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_owners_retry_reaches_the_keyed_store() {
-    let s = start(KEYED).await;
+    let s = start(&keyed("")).await;
     let e = event_with("api-7", 1, "generic", Some("svc-a"));
-    let (status, _, first) = post(&s, ndjson(std::slice::from_ref(&e)), Some("bbbbbbbbbbbb")).await;
+    let (status, _, first) = post(&s, ndjson(std::slice::from_ref(&e)), Some(KEY_B)).await;
     assert_eq!(status, 200, "{first}");
     assert_eq!(counts(&first), (Some(1), Some(0)), "{first}");
     assert_eq!(held(&s, &e), (1, 0), "key b does not reach svc");
 
     owner_retries(&s, &e).await;
-    let s = restart(s).await;
-    let (status, _, after) = post(&s, ndjson(std::slice::from_ref(&e)), Some("aaaaaaaaaaaa")).await;
+    let s = restart(s, &keyed("")).await;
+    let (status, _, after) = post(&s, ndjson(std::slice::from_ref(&e)), Some(KEY_A)).await;
     assert_eq!(status, 200, "{after}");
     assert_eq!(
         counts(&after),
@@ -93,11 +58,11 @@ async fn the_owners_retry_reaches_the_keyed_store() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_owners_retry_after_a_restart_reaches_the_keyed_store() {
-    let s = start(KEYED).await;
+    let s = start(&keyed("")).await;
     let e = event_with("api-7", 1, "generic", Some("svc-a"));
-    let (status, _, first) = post(&s, ndjson(std::slice::from_ref(&e)), Some("bbbbbbbbbbbb")).await;
+    let (status, _, first) = post(&s, ndjson(std::slice::from_ref(&e)), Some(KEY_B)).await;
     assert_eq!(status, 200, "{first}");
-    let s = restart(s).await;
+    let s = restart(s, &keyed("")).await;
     owner_retries(&s, &e).await;
     s.running.shutdown().await;
 }

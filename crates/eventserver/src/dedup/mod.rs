@@ -88,13 +88,24 @@
 //! (two copies in one store); now the second looks again once the first one's store
 //! shows the record, and answers it as the duplicate it is.
 //!
+//! A destination that is not a store shows nothing to look at again: a request that
+//! waited finds the event stored and would send it there a second time (a `file`
+//! destination got a line per request that waited, for one submission). So an
+//! admission that holds ([`Dedup::admit_holding`]) leaves at its end which events the
+//! destinations that cannot show what they hold took from it
+//! ([`Admission::note_taken`], `State::settling`), and the requests that waited for it
+//! keep that ([`Admission::taken_meanwhile`]): such a destination that took the event
+//! from the request waited for is not sent it again by the waiting one. What a
+//! request did not wait for (a retry once the first was answered) is sent again, as
+//! before.
+//!
 //! The whole cycle is the `admit_commit_and_retry` unit test below.
 
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use auditrail_core::{Event, EventId, SeqRange, Timestamp};
+use auditrail_core::{Event, EventId, RouteSet, SeqRange, Timestamp};
 use lru::LruCache;
 use serde::Serialize;
 use tokio::sync::Notify;
@@ -106,6 +117,7 @@ use auditrail_store::{
 mod forgotten;
 mod rebuild;
 mod store_read;
+mod store_set;
 pub(crate) mod window;
 
 pub(crate) use forgotten::FORGOTTEN_NODES_FILE;
@@ -273,8 +285,26 @@ pub(crate) struct Admission {
     /// The stored events this admission holds ([`Dedup::admit_holding`]): reserved in
     /// `State::resending` until it ends.
     holding: Vec<Key>,
+    /// An admission that holds ([`Dedup::admit_holding`]): its number and what it
+    /// leaves at its end for the requests that waited for it (`State::settling`).
+    settles: Option<(u64, Arc<Settled>)>,
+    /// Which destinations that cannot show what they hold took which events
+    /// ([`Admission::note_taken`]): left in `settles` at the end.
+    took: Vec<(usize, RouteSet)>,
+    /// What the admissions this one waited for left ([`Admission::taken_meanwhile`]).
+    awaited: Vec<Arc<Settled>>,
     dedup: Option<Dedup>,
 }
+
+/// What an admission that holds ([`Dedup::admit_holding`]) leaves for the requests that
+/// waited for it, set once at its end: per event it stored or sent again, the
+/// destinations that cannot show what they hold that took it
+/// ([`Admission::note_taken`]). Empty when it stored nothing.
+type Settled = std::sync::OnceLock<HashMap<Key, RouteSet, Hasher>>;
+
+/// How an admission ends for the requests that waited for it: its number, what it
+/// leaves, and what it leaves there.
+type Ending = Option<(u64, Arc<Settled>, Vec<(Key, RouteSet)>)>;
 
 #[derive(Debug)]
 struct Pending {
@@ -352,9 +382,37 @@ impl Admission {
     pub(crate) fn commit_marking(mut self, marks: Vec<(usize, usize)>) {
         if let Some(d) = self.dedup.take() {
             let marks = self.marks_of(marks);
-            let (reserved, holding) = self.take_parts();
-            d.finish_parts(reserved, Vec::new(), holding, marks);
+            let (reserved, holding, ending) = self.take_parts();
+            d.finish_parts(reserved, Vec::new(), (holding, ending), marks);
         }
+    }
+
+    /// Notes which destinations that cannot show what they hold (a `file`, a forward,
+    /// Kafka) took which events: (event index in the admitted slice, the routes that
+    /// took it), new events and events sent again alike. A request carrying one of
+    /// them that waited for this one (a concurrent retry) finds them taken there
+    /// ([`Admission::taken_meanwhile`]) and does not send them a second copy. Kept
+    /// only by an admission that holds ([`Dedup::admit_holding`]).
+    pub(crate) fn note_taken(&mut self, took: Vec<(usize, RouteSet)>) {
+        if self.settles.is_some() {
+            self.took = took;
+        }
+    }
+
+    /// Whether an admission this one waited for (a concurrent request carrying the
+    /// same event: same id, same content) saw the destination of `route` take event
+    /// `i` (of the admitted slice) while this request waited: it holds the copy that
+    /// request sent it, so this one is its duplicate there (see the module docs,
+    /// "Concurrency").
+    pub(crate) fn taken_meanwhile(&self, i: usize, route: usize) -> bool {
+        let Some(k) = self.keys.get(i) else {
+            return false;
+        };
+        self.awaited.iter().any(|s| {
+            s.get()
+                .and_then(|took| took.get(k))
+                .is_some_and(|routes| routes.contains(route))
+        })
     }
 
     fn marks_of(&self, marks: Vec<(usize, usize)>) -> Vec<(Key, usize)> {
@@ -375,11 +433,20 @@ impl Admission {
             .marked(&k.id, k.fingerprint, route)
     }
 
-    /// What the admission reserved, taken out to end it.
-    fn take_parts(&mut self) -> (Vec<Pending>, Vec<Key>) {
+    /// What the admission reserved, taken out to end it, and what it leaves for the
+    /// requests that waited for it.
+    fn take_parts(&mut self) -> (Vec<Pending>, Vec<Key>, Ending) {
+        let ending = self.settles.take().map(|(me, settled)| {
+            let took = std::mem::take(&mut self.took)
+                .into_iter()
+                .filter_map(|(i, routes)| Some((*self.keys.get(i)?, routes)))
+                .collect();
+            (me, settled, took)
+        });
         (
             std::mem::take(&mut self.reserved),
             std::mem::take(&mut self.holding),
+            ending,
         )
     }
 
@@ -403,7 +470,8 @@ impl Admission {
                 .partition(|(k, _)| stored(*k));
             let kept = kept.into_iter().map(|(_, p)| p).collect();
             let released = released.into_iter().map(|(_, p)| p).collect();
-            d.finish_parts(kept, released, std::mem::take(&mut self.holding), marks);
+            let (_, holding, ending) = self.take_parts();
+            d.finish_parts(kept, released, (holding, ending), marks);
         }
     }
 
@@ -461,6 +529,9 @@ struct State {
     /// that holds each ([`Dedup::admit_holding`]). Empty but for the retries in flight
     /// of a server that sends events again.
     resending: HashMap<Key, u64, Hasher>,
+    /// The admissions that hold ([`Dedup::admit_holding`]) until they end, by number:
+    /// what each leaves for the requests that wait for it (`Admission::awaited`).
+    settling: HashMap<u64, Arc<Settled>, Hasher>,
     /// Most recently stored last (see [`State::bound_nodes`]).
     nodes: LruCache<Arc<str>, Node, Hasher>,
     /// Ranges and announced ranges held by all of `nodes`.
@@ -747,6 +818,7 @@ impl Dedup {
                     recent: RecentIds::new(config.window),
                     next_admission: 0,
                     resending: HashMap::default(),
+                    settling: HashMap::default(),
                     // Bounded by `State::bound_nodes`, which also counts the ranges.
                     nodes: LruCache::unbounded_with_hasher(Hasher::default()),
                     ranges_total: 0,
@@ -962,12 +1034,15 @@ impl Dedup {
     async fn admit_with<E: Borrow<Event>>(&self, events: &[E], hold: bool) -> Admission {
         // Hashed once, outside the lock, however many times the request waits.
         let keys = self.keys(events);
+        // What the holders this request waits for leave at their end.
+        let mut awaited = Vec::new();
         loop {
             let settled = self.inner.settled.notified();
             tokio::pin!(settled);
             settled.as_mut().enable();
-            if let Some(mut a) = self.try_admit_keyed(events, &keys, &[], hold) {
+            if let Some(mut a) = self.try_admit_keyed(events, &keys, &[], hold, &mut awaited) {
                 a.keys = keys;
+                a.awaited = awaited;
                 return a;
             }
             settled.await;
@@ -993,7 +1068,7 @@ impl Dedup {
         expected: &[bool],
     ) -> Option<Admission> {
         let keys = self.keys(events);
-        let mut a = self.try_admit_keyed(events, &keys, expected, false)?;
+        let mut a = self.try_admit_keyed(events, &keys, expected, false, &mut Vec::new())?;
         a.keys = keys;
         Some(a)
     }
@@ -1003,16 +1078,29 @@ impl Dedup {
     }
 
     /// [`Dedup::try_admit`] with the events' keys (`keys[i]` of `events[i]`), holding
-    /// the stored ones with `hold` ([`Dedup::admit_holding`]).
+    /// the stored ones with `hold` ([`Dedup::admit_holding`]). Busy (`None`) on an
+    /// event another admission that holds has, it adds that one's record of what it
+    /// leaves to `awaited` (once).
     fn try_admit_keyed<E: Borrow<Event>>(
         &self,
         events: &[E],
         keys: &[Key],
         expected: &[bool],
         hold: bool,
+        awaited: &mut Vec<Arc<Settled>>,
     ) -> Option<Admission> {
         let mut reused = HashMap::default();
         let admission = self.try_admit_locked(events, keys, expected, hold, &mut reused);
+        let admission = match admission {
+            Ok(a) => Some(a),
+            Err(Some(s)) => {
+                if !awaited.iter().any(|a| Arc::ptr_eq(a, &s)) {
+                    awaited.push(s);
+                }
+                None
+            }
+            Err(None) => None,
+        };
         // Logged once per node and request, after the lock is released: a node that
         // reset its sequence sends nothing but such events, and a line per event
         // written under the lock every request takes was most of the server's work
@@ -1030,7 +1118,7 @@ impl Dedup {
         expected: &[bool],
         hold: bool,
         reused: &mut HashMap<Arc<str>, SeqReused, Hasher>,
-    ) -> Option<Admission> {
+    ) -> Result<Admission, Option<Arc<Settled>>> {
         let mut guard = lock(&self.inner.state);
         let state = &mut *guard;
         // Each event is looked up and, when new, reserved in one probe of the window's
@@ -1042,10 +1130,11 @@ impl Dedup {
         let mut tickets = Vec::with_capacity(events.len());
         let mut holding = Vec::new();
         for key in keys {
+            // The admission this one must wait for, if any.
             let busy = match state.recent.reserve(&key.id, key.fingerprint, me) {
                 Reserve::New(t) => {
                     tickets.push(Some(t));
-                    false
+                    None
                 }
                 Reserve::Stored if hold => {
                     tickets.push(None);
@@ -1053,32 +1142,36 @@ impl Dedup {
                         std::collections::hash_map::Entry::Vacant(v) => {
                             v.insert(me);
                             holding.push(*key);
-                            false
+                            None
                         }
                         // Held by an earlier copy of it in this same batch, or by
                         // another admission that may be sending it again.
-                        std::collections::hash_map::Entry::Occupied(o) => *o.get() != me,
+                        std::collections::hash_map::Entry::Occupied(o) => {
+                            Some(*o.get()).filter(|&owner| owner != me)
+                        }
                     }
                 }
                 Reserve::Stored => {
                     tickets.push(None);
-                    false
+                    None
                 }
                 // Reserved by an earlier copy of it in this same batch.
                 Reserve::InFlight { owner } if owner == me => {
                     tickets.push(None);
-                    false
+                    None
                 }
-                Reserve::InFlight { .. } => true,
+                Reserve::InFlight { owner } => Some(owner),
             };
-            if busy {
+            if let Some(owner) = busy {
                 for t in tickets.into_iter().flatten() {
                     state.recent.release(t);
                 }
                 for k in holding {
                     state.resending.remove(&k);
                 }
-                return None;
+                // A request that may send events again waits for the other's outcome
+                // and learns what it leaves (`Admission::taken_meanwhile`).
+                return Err(hold.then(|| state.settling.get(&owner).cloned()).flatten());
             }
         }
         let mut new = Vec::with_capacity(events.len());
@@ -1147,33 +1240,43 @@ impl Dedup {
                 abandoned: e.abandoned_seqs,
             });
         }
-        Some(Admission {
+        // An admission that holds leaves what it did for those that wait for it.
+        let settles = hold.then(|| {
+            let settled = Arc::new(Settled::new());
+            state.settling.insert(me, settled.clone());
+            (me, settled)
+        });
+        Ok(Admission {
             new,
             duplicates,
             reserved,
             // The caller's, moved in once admitted.
             keys: Vec::new(),
             holding,
+            settles,
+            took: Vec::new(),
+            awaited: Vec::new(),
             dedup: Some(self.clone()),
         })
     }
 
-    fn finish(&self, (reserved, holding): (Vec<Pending>, Vec<Key>), stored: bool) {
+    fn finish(&self, (reserved, holding, ending): (Vec<Pending>, Vec<Key>, Ending), stored: bool) {
         if stored {
-            self.finish_parts(reserved, Vec::new(), holding, Vec::new());
+            self.finish_parts(reserved, Vec::new(), (holding, ending), Vec::new());
         } else {
-            self.finish_parts(Vec::new(), reserved, holding, Vec::new());
+            self.finish_parts(Vec::new(), reserved, (holding, ending), Vec::new());
         }
     }
 
     /// Ends the reservations: `stored` ones are remembered, `released` ones forgotten,
-    /// the stores `marks` names took their events, and the stored events `holding`
+    /// the stores `marks` names took their events, what the admission leaves for the
+    /// requests that waited for it is set (`ending`), and the stored events `holding`
     /// held are free for other requests again.
     fn finish_parts(
         &self,
         stored: Vec<Pending>,
         released: Vec<Pending>,
-        holding: Vec<Key>,
+        (holding, ending): (Vec<Key>, Ending),
         marks: Vec<(Key, usize)>,
     ) {
         let mut state = lock(&self.inner.state);
@@ -1187,6 +1290,11 @@ impl Dedup {
         // events are let go: a request waiting for one finds the mark when it looks.
         for (k, route) in marks {
             state.recent.mark(&k.id, k.fingerprint, route);
+        }
+        // Set before any waiter looks again, like the marks.
+        if let Some((me, settled, took)) = ending {
+            let _ = settled.set(took.into_iter().collect());
+            state.settling.remove(&me);
         }
         for k in &holding {
             state.resending.remove(k);

@@ -55,6 +55,8 @@ use std::sync::Arc;
 use auditrail_core::{EventId, Filter, SeqRange, Timestamp};
 use roaring::RoaringTreemap;
 
+use super::store_set::StoreSet;
+
 /// Which stores must hold an event for a rebuild to take it as stored: per destination
 /// of the server, its filter and its store's number (in the order the stores are read),
 /// `None` for a destination that is not a store.
@@ -79,15 +81,15 @@ impl Holders {
         Holders { destinations }
     }
 
-    /// The stores with a `required_key`: each one's bit (as [`Newest::offer`]'s
+    /// The stores with a `required_key`: each one's number (as [`Newest::offer`]'s
     /// `held_by`) and its route (its place among the destinations), so that the window
     /// notes which of them hold each event it remembers ([`super::window::RecentIds::mark`]).
-    pub(crate) fn keyed_stores(&self) -> Vec<(u64, usize)> {
+    pub(crate) fn keyed_stores(&self) -> Vec<(u32, usize)> {
         self.destinations
             .iter()
             .enumerate()
             .filter(|(_, (filter, _))| filter.required_key.is_some())
-            .filter_map(|(route, (_, store))| Some((1u64.checked_shl((*store)?)?, route)))
+            .filter_map(|(route, (_, store))| Some(((*store)?, route)))
             .collect()
     }
 
@@ -99,26 +101,25 @@ impl Holders {
             .count()
     }
 
-    /// The stores (one bit each) that must all hold an event with these fields, `None`
-    /// when a store numbered past 63 takes it (never taken as stored, the safe side).
-    /// A destination that is not a store adds nothing: what it holds cannot be read
-    /// back, and the retry of an event taken as stored is sent to it again
-    /// (`http/sent_again.rs`), while the stores keep their one record.
+    /// The stores that must all hold an event with these fields (any number of them,
+    /// `store_set.rs`). A destination that is not a store adds nothing: what it holds
+    /// cannot be read back, and the retry of an event taken as stored is sent to it
+    /// again (`http/sent_again.rs`), while the stores keep their one record.
     pub(super) fn needed(
         &self,
         topic: &str,
         routing_key: Option<&str>,
         key_id: Option<&str>,
-    ) -> Option<u64> {
-        let mut needed = 0u64;
+    ) -> StoreSet {
+        let mut needed = StoreSet::default();
         for (filter, store) in &self.destinations {
             let Some(store) = store else { continue };
             if !filter.accepts_stored(topic, routing_key, key_id) {
                 continue;
             }
-            needed |= 1u64.checked_shl(*store)?;
+            needed.insert(*store);
         }
-        Some(needed)
+        needed
     }
 }
 
@@ -140,8 +141,8 @@ pub(super) struct Newest {
 }
 
 /// A record offered to the window: its place in its store, its event's key, the store it
-/// was read from (one bit) and the stores that must all hold it ([`Holders::needed`]).
-type Candidate = (u64, EventId, u64, u64, u64);
+/// was read from (its number) and the stores that must all hold it ([`Holders::needed`]).
+type Candidate = (u64, EventId, u64, u32, StoreSet);
 
 impl Newest {
     pub(super) fn new(capacity: usize) -> Newest {
@@ -153,15 +154,15 @@ impl Newest {
         }
     }
 
-    /// Offers the event `id` with `fingerprint`, at `place` in the store of bit
+    /// Offers the event `id` with `fingerprint`, at `place` in the store numbered
     /// `held_by`; it counts as stored once every store of `needed` holds it.
     pub(super) fn offer(
         &mut self,
         place: u64,
         id: EventId,
         fingerprint: u64,
-        held_by: u64,
-        needed: u64,
+        held_by: u32,
+        needed: StoreSet,
     ) {
         self.last = self.last.max(place);
         if self.capacity == 0 || self.floor.is_some_and(|f| place < f) {
@@ -191,9 +192,9 @@ impl Newest {
 /// (most first), so that a window smaller than all of them keeps the last ones of every
 /// store. Stores have no common order but the wall clock, which is what must not decide
 /// (see the module docs).
-/// Each with the bit of the store it was read from (an event several stores hold comes
-/// once per store).
-pub(super) fn merge_oldest_first(stores: Vec<Newest>) -> impl Iterator<Item = (EventId, u64, u64)> {
+/// Each with the number of the store it was read from (an event several stores hold
+/// comes once per store).
+pub(super) fn merge_oldest_first(stores: Vec<Newest>) -> impl Iterator<Item = (EventId, u64, u32)> {
     // In place: each entry's place becomes how many records its store wrote after it,
     // and the stores' lists are appended to one (no second list of them all).
     let mut kept: Vec<Candidate> = Vec::new();
@@ -209,20 +210,24 @@ pub(super) fn merge_oldest_first(stores: Vec<Newest>) -> impl Iterator<Item = (E
             kept.append(&mut newest.kept);
         }
     }
-    // Most records written after first; then by store (its bit), as read.
+    // Most records written after first; then by store (its number), as read.
     kept.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.3.cmp(&b.3)).then(a.cmp(b)));
     // Only events some other store must hold too are looked up across records (a
     // server with one store, the default, builds no map).
-    let mut held: HashMap<(EventId, u64), u64> = HashMap::new();
-    if kept.iter().any(|&(_, _, _, by, needed)| needed & !by != 0) {
+    let mut held: HashMap<(EventId, u64), StoreSet> = HashMap::new();
+    if kept
+        .iter()
+        .any(|(_, _, _, by, needed)| needed.has_other_than(*by))
+    {
         held.reserve(kept.len());
-        for &(_, id, fp, by, _) in &kept {
-            *held.entry((id, fp)).or_default() |= by;
+        for (_, id, fp, by, _) in &kept {
+            held.entry((*id, *fp)).or_default().insert(*by);
         }
     }
     kept.into_iter()
-        .filter(move |&(_, id, fp, by, needed)| {
-            needed & !by == 0 || held.get(&(id, fp)).is_some_and(|&h| h & needed == needed)
+        .filter(move |(_, id, fp, by, needed)| {
+            !needed.has_other_than(*by)
+                || held.get(&(*id, *fp)).is_some_and(|h| needed.is_subset(h))
         })
         .map(|(_, id, fp, by, _)| (id, fp, by))
 }
@@ -331,7 +336,7 @@ mod tests {
         ) {
             let mut newest = Newest::new(capacity);
             for &n in &order {
-                newest.offer(n, EventId::from(uuid::Uuid::from_u128(n.into())), n, 1, 1);
+                newest.offer(n, EventId::from(uuid::Uuid::from_u128(n.into())), n, 0, StoreSet::only(0));
             }
             let kept: Vec<u64> = merge_oldest_first(vec![newest]).map(|(_, fp, _)| fp).collect();
             let want: Vec<u64> = (300 - (capacity as u64).min(300)..300).collect();

@@ -136,7 +136,7 @@ impl Dedup {
     /// Fills the window with the events the stores' reads found stored last, oldest
     /// first (as they were stored, so the oldest is forgotten first). Selected and
     /// sorted without the lock, pushed a step at a time (see the module docs).
-    pub(super) fn fill_window(&self, newest: Vec<Newest>, keyed: &[(u64, usize)]) {
+    pub(super) fn fill_window(&self, newest: Vec<Newest>, keyed: &[(u32, usize)]) {
         let mut events = merge_oldest_first(newest).peekable();
         while events.peek().is_some() {
             let mut state = lock(&self.inner.state);
@@ -149,8 +149,8 @@ impl Dedup {
                 }
                 // Read from a `required_key` store: it holds the event (a retry with
                 // its key is a duplicate there, whatever its links show).
-                for &(bit, route) in keyed {
-                    if by & bit != 0 {
+                for &(store, route) in keyed {
+                    if by == store {
                         state.recent.mark(&id, fingerprint, route);
                     }
                 }
@@ -224,19 +224,13 @@ impl<'n> Reading<'n> {
         let place = record.link.map_or(self.records, |l| l.seq);
         // Taken as stored once every store its destinations name holds it; the
         // destinations that are not stores get its retry again (see `rebuild.rs`).
-        if let Some(needed) = self.holders.needed(
+        let needed = self.holders.needed(
             &event.topic,
             event.routing_key.as_deref(),
             record.key_id.as_deref(),
-        ) {
-            self.newest.offer(
-                place,
-                key.id,
-                key.fingerprint,
-                1u64.checked_shl(self.store).unwrap_or(0),
-                needed,
-            );
-        }
+        );
+        self.newest
+            .offer(place, key.id, key.fingerprint, self.store, needed);
         // Listed as deleted by a prune killed before it removed the record: counted
         // there (`take_deleted`), its number too.
         if !record

@@ -655,7 +655,7 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         _permit,
         _memory,
     } = batch;
-    let admission = admit_held(&state, &events).await;
+    let mut admission = admit_held(&state, &events).await;
     // Duplicates a destination that is not a store took: it cannot show it still holds
     // them, so they are sent to it again and answered `accepted` (sent_again.rs).
     let again = super::sent_again::SentAgain::of(&state.destinations, &events, &admission);
@@ -753,6 +753,10 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
             // Which `required_key` stores took which events: a retry with their key is
             // then known held there while the window remembers the event.
             let marks = state.destinations.keyed_marks(ack.events(), batch_index);
+            // Concurrent retries of these events that waited for this request find
+            // them taken by the destinations that cannot show it (sent_again.rs).
+            let took = state.destinations.unshown_taken(ack.events(), batch_index);
+            admission.note_taken(took);
             admission.commit_marking(marks);
             publication.publish(&state, |_| true);
             // Receipts cover the events this request stored, per store that took them,
@@ -800,6 +804,8 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
             .is_some_and(|e| e.is_delivered())
     };
     let marks = state.destinations.keyed_marks(acks, batch_index);
+    let took = state.destinations.unshown_taken(acks, batch_index);
+    admission.note_taken(took);
     admission.commit_stored(stored, marks);
     publication.publish(&state, stored);
     let not_stored: Vec<&auditrail_core::EventAck> = failed

@@ -24,7 +24,11 @@
 //! Two concurrent retries of one event must not both send it (two copies in the keyed
 //! store): the admission of such a server holds the batch's stored events until it
 //! ends (`Dedup::admit_holding`), so the second waits for the first's outcome, then
-//! finds the store showing the record the first wrote, and answers a duplicate.
+//! finds the store showing the record the first wrote, and answers a duplicate. Nor
+//! to a destination that cannot show it holds the event: a request that waited for
+//! another carrying the event (storing it, or sending it again) is not sending it to
+//! a destination that took it from that one (`Admission::taken_meanwhile`): one copy
+//! there per submission, whatever the requests that overlapped it.
 
 use auditrail_core::{RouteSet, Routed};
 
@@ -75,8 +79,11 @@ impl SentAgain {
         let mut seen = std::collections::HashSet::new();
         for (n, (i, key)) in stored.into_iter().enumerate() {
             let routes = events[i].routes();
+            // A destination that cannot show it holds the event, unless a concurrent
+            // request carrying it, which this one waited for, just saw it take it.
             let lacks = |r: usize| {
-                destinations.cannot_show(r) || lacking.get(n).is_some_and(|l| l.contains(r))
+                (destinations.cannot_show(r) && !admission.taken_meanwhile(i, r))
+                    || lacking.get(n).is_some_and(|l| l.contains(r))
             };
             if !routes.iter().any(lacks) || !seen.insert(key) {
                 continue;
