@@ -8,6 +8,7 @@
 // Test code: a failed unwrap is a failed test (the support modules count on this).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod api_answers_mean_latency_is_taken_from_an_exact_sum;
 mod common;
 
 mod a_column_named_as_a_hidden_sort_column_is_said_so;
@@ -19,6 +20,7 @@ mod an_audit_file_moved_after_it_was_listed_is_read_where_it_went;
 mod an_audit_file_removed_after_it_was_listed_is_left_out_not_an_error;
 mod api_answers_keep_a_service_named_like_no_routing_key_apart;
 mod api_answers_leave_out_a_latency_just_past_2_pow_53;
+mod compute_adds_cpu_times_exactly;
 mod compute_keeps_a_project_named_none_apart_from_usages_without_one;
 mod compute_leaves_out_a_cpu_total_just_past_2_pow_53;
 mod compute_takes_the_last_update_of_a_usage_as_its_totals;

@@ -34,7 +34,8 @@ pub struct Latency {
     pub p99: f64,
     /// Slowest.
     pub max: f64,
-    /// Mean.
+    /// Mean: the latencies added exactly (each to a millionth of a ms), then divided,
+    /// so the figure does not depend on the order the engine reads the events in.
     pub mean: f64,
 }
 
@@ -93,7 +94,7 @@ SELECT service, count(*) AS queries, count(latency) AS timed,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY latency) AS p50,
        percentile_cont(0.9) WITHIN GROUP (ORDER BY latency) AS p90,
        percentile_cont(0.99) WITHIN GROUP (ORDER BY latency) AS p99,
-       max(latency) AS max, avg(latency) AS mean,
+       max(latency) AS max, {sum_ms:latency} AS latency_sum,
        sum(latency_unread) AS unread
 FROM q GROUP BY service ORDER BY service NULLS LAST"#;
 
@@ -115,7 +116,8 @@ pub async fn api_answers(engine: &Engine, window: Window) -> Result<Vec<ApiServi
     // Each part through `collect`, as every query: a panic of the engine is this
     // report's error, not the end of the process (or of the server's query worker).
     let local = local_table("q", schema, collect(df).await?)?;
-    let totals = Rows::from_batches(&collect(local.sql(TOTALS_SQL).await?).await?)?;
+    let totals_sql = super::values::checked_numbers(TOTALS_SQL);
+    let totals = Rows::from_batches(&collect(local.sql(&totals_sql).await?).await?)?;
     let mut services: Vec<ApiService> = totals
         .iter()
         .map(|r| {
@@ -133,7 +135,11 @@ pub async fn api_answers(engine: &Engine, window: Window) -> Result<Vec<ApiServi
                     p90: r.f64("p90").unwrap_or(0.0),
                     p99: r.f64("p99").unwrap_or(0.0),
                     max: r.f64("max").unwrap_or(0.0),
-                    mean: r.f64("mean").unwrap_or(0.0),
+                    // From the exact sum: the same figure whatever the order the
+                    // engine added the latencies in (`avg` of the doubles was not).
+                    mean: r
+                        .exact_ms_units("latency_sum")
+                        .map_or(0.0, |units| super::values::exact_ms_f64(units) / timed as f64),
                 }),
                 invalid_values: r.u64("unread"),
             }

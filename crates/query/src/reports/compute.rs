@@ -69,7 +69,9 @@ pub struct ComputeGroup {
     pub usages: u64,
     /// Wall time inside the window, ms.
     pub wall_time_ms: i64,
-    /// CPU time inside the window (`localProcess.cpuTotalMS`), ms.
+    /// CPU time inside the window (`localProcess.cpuTotalMS`), ms: the usages' times
+    /// added exactly (each to a millionth of a ms), then rounded once to a double, so
+    /// the figure does not depend on the order the engine reads the events in.
     pub cpu_time_ms: f64,
     /// Usages per `computeResourceUsage.type`.
     pub types: BTreeMap<String, u64>,
@@ -163,7 +165,7 @@ SELECT grp AS "group",
        coalesce(usage_type, '?') AS "type",
        sum(is_usage) AS usages,
        sum(CAST(wall_ms AS DECIMAL(38, 0))) AS "wallTimeMs",
-       sum(cpu_ms) AS "cpuTimeMs",
+       {sum_ms:cpu_ms} AS "cpuTimeMs",
        sum(unread) AS "invalidValues"
 FROM clipped
 WHERE events_in > 0 OR wall_ms > 0
@@ -193,6 +195,9 @@ pub async fn compute(
         .query(&compute_sql(by, window))
         .await?;
     let mut groups: Vec<ComputeGroup> = Vec::new();
+    // Each group's CPU time over its types, exactly, as `cpuTimeMs` is per type: the
+    // double is made once, from the whole sum.
+    let mut cpu_units: Vec<i128> = Vec::new();
     for r in rows.iter() {
         let name = r.str("group");
         if groups.last().is_none_or(|g| g.group != name) {
@@ -204,6 +209,7 @@ pub async fn compute(
                 types: BTreeMap::new(),
                 invalid_values: 0,
             });
+            cpu_units.push(0);
         }
         if let Some(g) = groups.last_mut() {
             let usages = r.u64("usages");
@@ -213,7 +219,9 @@ pub async fn compute(
             g.wall_time_ms = g
                 .wall_time_ms
                 .saturating_add(r.i64_saturating("wallTimeMs").unwrap_or(0));
-            g.cpu_time_ms += r.f64("cpuTimeMs").unwrap_or(0.0);
+            if let Some(units) = cpu_units.last_mut() {
+                *units = units.saturating_add(r.exact_ms_units("cpuTimeMs").unwrap_or(0));
+            }
             g.invalid_values += r.u64("invalidValues");
             // The events left out for having no usage id are no usage of any type.
             if usages > 0 {
@@ -222,6 +230,9 @@ pub async fn compute(
                     .or_default() += usages;
             }
         }
+    }
+    for (g, units) in groups.iter_mut().zip(cpu_units) {
+        g.cpu_time_ms = super::values::exact_ms_f64(units);
     }
     Ok(groups)
 }
