@@ -54,7 +54,11 @@ fn the_mean_does_not_depend_on_the_order_of_the_latencies() {
     let reversed: Vec<f64> = latencies.iter().rev().copied().collect();
     let exact_thousandths: u64 = latencies.iter().map(|&l| (l * 1000.0).round() as u64).sum();
     let forward = mean(&latencies);
-    assert_eq!(forward, mean(&reversed), "the same events in the other order");
+    assert_eq!(
+        forward,
+        mean(&reversed),
+        "the same events in the other order"
+    );
     let exact = exact_thousandths as f64 / 1000.0 / 3000.0;
     assert!(
         (forward - exact).abs() <= exact * 1e-15,

@@ -35,11 +35,15 @@ fn cpu_per_project(usages: &[(&str, Value)]) -> Vec<(Option<String>, f64)> {
         .store(dir.path().join("store"))
         .build()
         .unwrap();
-    block_on(reports::compute(&engine, ComputeBy::Project, Window::default()))
-        .unwrap()
-        .into_iter()
-        .map(|g| (g.group, g.cpu_time_ms))
-        .collect()
+    block_on(reports::compute(
+        &engine,
+        ComputeBy::Project,
+        Window::default(),
+    ))
+    .unwrap()
+    .into_iter()
+    .map(|g| (g.group, g.cpu_time_ms))
+    .collect()
 }
 
 #[test]
@@ -57,6 +61,14 @@ fn a_sum_past_2_pow_53_is_the_exact_sum_rounded_once_in_either_order() {
     let big_last: Vec<(&str, Value)> = big_first.iter().rev().cloned().collect();
     // 9007199254741031 lies halfway between two doubles; the even one is ...032.
     let expected = [(Some("P".to_owned()), 9007199254741032.0)];
-    assert_eq!(cpu_per_project(&big_first), expected, "the usage of 2^53 ms stored first");
-    assert_eq!(cpu_per_project(&big_last), expected, "the usage of 2^53 ms stored last");
+    assert_eq!(
+        cpu_per_project(&big_first),
+        expected,
+        "the usage of 2^53 ms stored first"
+    );
+    assert_eq!(
+        cpu_per_project(&big_last),
+        expected,
+        "the usage of 2^53 ms stored last"
+    );
 }
