@@ -97,10 +97,10 @@ fn dry_run_lists_the_partitions_the_real_run_removes_after_a_late_event() {
     assert_eq!(dry_deleted, [HOUR_05], "{dry}");
     assert_eq!(dry_kept, [HOUR_00], "{dry}");
     assert!(
-        dry.contains("would delete 1 partitions (1 records") && dry.contains("chainSeq 2)"),
+        dry.contains("would delete 1 partition (1 record,") && dry.contains("chainSeq 2)"),
         "{dry}"
     );
-    assert!(real.contains("deleted 1 partitions (1 records"), "{real}");
+    assert!(real.contains("deleted 1 partition (1 record,"), "{real}");
     // What the real run removed is what both runs listed.
     assert_eq!(partitions(), [HOUR_00], "{real}");
 }
