@@ -23,7 +23,7 @@ fn listed(out: &str) -> (Vec<String>, Vec<String>) {
     for line in out.lines() {
         if let Some(rest) = line.trim().strip_prefix("kept for now: ") {
             kept.push(rest.split(' ').next().unwrap().to_string());
-        } else if line.starts_with("  ") && line.contains(" records, ") {
+        } else if line.starts_with("  ") && line.contains(", ended ") {
             deleted.push(line.split_whitespace().next().unwrap().to_string());
         }
     }

@@ -525,10 +525,10 @@ fn write_more_missing(
         .collect();
     let records: u64 = ranges.iter().map(|(a, b)| b.saturating_sub(*a) + 1).sum();
     let mut line = format!(
-        "  {} [{}] and {} more",
+        "  {} [{}] and {}",
         severity_label(severity),
         ProblemKind::MissingRecords.name(),
-        counted(rest.len(), "missing range", "missing ranges")
+        counted(rest.len(), "more missing range", "more missing ranges")
     );
     if let (Some(lo), Some(hi)) = (
         ranges.iter().map(|r| r.0).min(),
