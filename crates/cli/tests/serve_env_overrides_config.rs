@@ -75,7 +75,7 @@ fn listen_and_data_dir_from_the_environment_win_over_the_file() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("store from-env/store") && stdout.contains(" 1 records"),
+        stdout.contains("store from-env/store") && stdout.contains(" 1 record ("),
         "{stdout}"
     );
     // (where nothing is: verify says so and fails)

@@ -67,7 +67,7 @@ fn the_server_starts_after_accepting_a_killed_store() {
     // What the recovery cut is said, and signed with the acceptance's findings.
     let said = String::from_utf8_lossy(&accept.stdout);
     assert!(
-        said.contains("crash recovery: 1 records cut after the chain gap"),
+        said.contains("crash recovery: 1 record cut after the chain gap"),
         "{said}"
     );
     // The interrupted batch's record was cut (kept aside), as a start cuts it.

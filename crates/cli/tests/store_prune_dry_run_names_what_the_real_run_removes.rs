@@ -23,7 +23,7 @@ fn listed(out: &str) -> (Vec<String>, Vec<String>) {
     for line in out.lines() {
         if let Some(rest) = line.trim().strip_prefix("kept for now: ") {
             kept.push(rest.split(' ').next().unwrap().to_string());
-        } else if line.starts_with("  ") && line.contains(" records, ") {
+        } else if line.starts_with("  ") && line.contains(", ended ") {
             deleted.push(line.split_whitespace().next().unwrap().to_string());
         }
     }
@@ -97,10 +97,10 @@ fn dry_run_lists_the_partitions_the_real_run_removes_after_a_late_event() {
     assert_eq!(dry_deleted, [HOUR_05], "{dry}");
     assert_eq!(dry_kept, [HOUR_00], "{dry}");
     assert!(
-        dry.contains("would delete 1 partitions (1 records") && dry.contains("chainSeq 2)"),
+        dry.contains("would delete 1 partition (1 record,") && dry.contains("chainSeq 2)"),
         "{dry}"
     );
-    assert!(real.contains("deleted 1 partitions (1 records"), "{real}");
+    assert!(real.contains("deleted 1 partition (1 record,"), "{real}");
     // What the real run removed is what both runs listed.
     assert_eq!(partitions(), [HOUR_00], "{real}");
 }

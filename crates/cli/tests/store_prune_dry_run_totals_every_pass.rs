@@ -58,7 +58,7 @@ fn figures(line: &str, prefix: &str) -> Option<(u64, u64, u64)> {
 fn listed(out: &str) -> Vec<String> {
     let mut folders: Vec<String> = out
         .lines()
-        .filter(|l| l.starts_with("  ") && l.contains(" records, ") && !l.contains("kept for"))
+        .filter(|l| l.starts_with("  ") && l.contains(", ended ") && !l.contains("kept for"))
         .map(|l| l.split_whitespace().next().unwrap().to_string())
         .collect();
     folders.sort();

@@ -62,7 +62,7 @@ fn prune_by_config_and_by_store_deletes_old_partitions_of_a_partition_store() {
         ],
     );
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("deleted 1 partitions (3 records"), "{out}");
+    assert!(out.contains("deleted 1 partition (3 records"), "{out}");
     let after_store = marked_checkpoint(&partition);
     assert!(after_store > before, "the partition's mark moved on: {out}");
 
@@ -72,7 +72,7 @@ fn prune_by_config_and_by_store_deletes_old_partitions_of_a_partition_store() {
         &["store", "prune", "--config", "s.toml", "--before", "5d"],
     );
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("deleted 1 partitions (3 records"), "{out}");
+    assert!(out.contains("deleted 1 partition (3 records"), "{out}");
     assert!(marked_checkpoint(&partition) > after_store, "{out}");
 
     // Nothing went to the data dir's marks, and every line verifies.

@@ -40,5 +40,5 @@ fn the_prune_names_the_archive_and_deletes_nothing() {
     let (code, out) = s3_support::run(dir.path(), &[&by_hand[..], &["--no-archive"]].concat());
     assert_eq!(code, 0, "{out}");
     // The newest record's partition is never deleted.
-    assert!(out.contains("deleted 1 partitions"), "{out}");
+    assert!(out.contains("deleted 1 partition ("), "{out}");
 }

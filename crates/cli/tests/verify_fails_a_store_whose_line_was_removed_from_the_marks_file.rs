@@ -55,7 +55,7 @@ fn a_rollback_with_the_stores_mark_line_removed_fails_verify() {
     assert_eq!(problem["severity"], "error", "{problem:#}");
     assert!(
         problem["message"].as_str().unwrap().contains(
-            "has no high-water mark for this store, which has 5 records and 1 checkpoints"
+            "has no high-water mark for this store, which has 5 records and 1 checkpoint:"
         ),
         "{problem:#}"
     );

@@ -43,6 +43,8 @@
 pub mod answer;
 pub mod backoff;
 pub mod config;
+#[doc(hidden)]
+pub mod counted;
 pub mod dead_letter;
 pub mod dispatcher;
 #[doc(hidden)]

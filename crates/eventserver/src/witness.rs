@@ -154,13 +154,14 @@ impl Witnesses {
             source,
         })?;
         let node = node_id(&dir, &config.node)?;
+        let dead_letter_dir = dir.join("deadletter");
         let mut b = Dispatcher::builder(node)
             .runtime(tokio::runtime::Handle::current())
             .run_dir(dir.clone())
             // Inside the data dir, whose lock the server holds for its whole life.
             .lock_run_dir(false)
             .persist_seq(true)
-            .dead_letter_dir(dir.join("deadletter"))
+            .dead_letter_dir(dead_letter_dir.clone())
             // What the dispatcher and its targets make again at run time (the
             // sequence file's folder, dead letters, a spool or receipts folder removed
             // under them) is not made while the data folder is moved away: that would
@@ -186,6 +187,7 @@ impl Witnesses {
             losses: losses(&dispatcher.stats()),
             dispatcher: dispatcher.clone(),
             handed_dir: dir.join("handed"),
+            dead_letter_dir,
             data_folder,
             folder_refused: false,
             counters: counters.clone(),
@@ -366,6 +368,8 @@ fn idle(targets: &[auditrail_core::TargetStats]) -> bool {
 struct Publisher {
     dispatcher: Dispatcher,
     handed_dir: PathBuf,
+    /// The witness dispatcher's dead-letter folder (`<data_dir>/witness/deadletter`).
+    dead_letter_dir: PathBuf,
     /// The data dir's folder check: the record of the lines given is not written
     /// (nor its folder made) while the data folder is moved away.
     data_folder: Arc<HighWaterMarks>,
@@ -578,12 +582,42 @@ impl Publisher {
                 tracing::error!(
                     store_id = %cp.store_id,
                     checkpoint = cp.index,
-                    error = %e,
-                    "witnesses: the witness dispatcher could not take a checkpoint line (see its dead letters under <data_dir>/witness/deadletter); the next start publishes again from it"
+                    "witnesses: the witness dispatcher could not take checkpoint line #{}: {}; the next start publishes again from it",
+                    cp.index,
+                    not_taken(&e, &self.dead_letter_dir)
                 );
             }
         }
     }
+}
+
+/// What became of a line the witness dispatcher did not take, per witness: its dead
+/// letter written (naming the file) or not (saying why: the dispatcher's reason ends
+/// with it, e.g. the data folder moved away). Before, "see its dead letters" was said
+/// also when none was written.
+fn not_taken(e: &auditrail_core::AckError, dead_letter_dir: &Path) -> String {
+    use auditrail_core::{AckError, FailureKind};
+    let AckError::NotDelivered { failures, .. } = e else {
+        return format!("{e}; no dead letter was written");
+    };
+    failures
+        .iter()
+        .map(|f| match f.kind {
+            FailureKind::DeadLettered { .. } | FailureKind::Rejected { .. } => format!(
+                "witness {}: {}; its dead letter was written to {}",
+                f.target,
+                f.reason,
+                auditrail_core::dead_letter::file_path(dead_letter_dir, &f.target).display()
+            ),
+            // The reason says why the dead letter was not written.
+            FailureKind::Lost => format!(
+                "witness {}: {}; no dead letter was written",
+                f.target, f.reason
+            ),
+            _ => format!("witness {}: {}; not dead-lettered", f.target, f.reason),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// How often lines waiting to be confirmed as received are looked at.

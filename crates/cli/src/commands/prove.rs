@@ -126,7 +126,10 @@ fn inclusion(
     match (picked.as_slice(), holding.as_slice()) {
         ([(store, _)], _) | ([], [(store, _)]) => prove(store),
         ([], []) => Err(last_err.unwrap_or_else(|| {
-            anyhow::anyhow!("no record of the {} stores holds event {id}", stores.len())
+            anyhow::anyhow!(
+                "no record of the {} holds event {id}",
+                auditrail::counted::counted(stores.len(), "store", "stores")
+            )
         })),
         (_, _) => {
             let shown = if picked.is_empty() {

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use auditrail::counted::counted;
 use auditrail::target_eventserver::spool::inspect::{self, SpoolReport};
 use auditrail::target_eventserver::spool::SpoolError;
 use auditrail::target_eventserver::EventServerConfig;
@@ -272,10 +273,15 @@ fn print_report(target: Option<&str>, r: &SpoolReport) -> Result<()> {
         };
         let what = match (l.records, l.bytes) {
             (Some(records), Some(bytes)) => {
-                format!("{records} event(s) ({bytes} bytes) not yet acknowledged")
+                format!(
+                    "{} ({}) not yet acknowledged",
+                    counted(records, "event", "events"),
+                    counted(bytes, "byte", "bytes")
+                )
             }
             (None, Some(bytes)) => format!(
-                "{bytes} bytes of events not yet acknowledged (how many events is not known)"
+                "{} of events not yet acknowledged (how many events is not known)",
+                counted(bytes, "byte", "bytes")
             ),
             _ => "its events not yet acknowledged (how many is not known)".to_owned(),
         };
@@ -437,27 +443,24 @@ impl Stop {
         } else {
             format!(
                 "{} sent (where they went: see above)",
-                count(self.sent, "event was", "events were")
+                counted(self.sent, "event was", "events were")
             )
         };
         format!(
-            "sending stopped ({}): {sent}; {} of the {total} events read were not sent ({}). \
+            "sending stopped ({}): {sent}; {} of the {} read {} not sent ({}). \
              They are still in the files, which `spool resend` never changes: run it again \
              with the same files once the server takes events (the events it already \
              stored, dead-lettered ones too, are answered as duplicates, stored once)",
             self.why,
             total - self.sent.min(total),
+            counted(total, "event", "events"),
+            if total - self.sent.min(total) == 1 {
+                "was"
+            } else {
+                "were"
+            },
             left.join(", ")
         )
-    }
-}
-
-/// `n` and the word that goes with it.
-fn count(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
     }
 }
 

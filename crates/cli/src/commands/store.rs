@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use auditrail::counted::counted;
 use auditrail_integrity::accept::accept;
 use auditrail_integrity::verify::{self, NoProgress, Severity, VerifyOptions};
 use auditrail_integrity::Signer;
@@ -133,23 +134,30 @@ fn recovery_summary(r: &auditrail_store::RecoveryReport) -> Option<String> {
     let mut parts = Vec::new();
     if r.records_cut_after_gap > 0 {
         parts.push(format!(
-            "{} records cut after the chain gap at chainSeq {} (kept in .cut files)",
-            r.records_cut_after_gap,
+            "{} cut after the chain gap at chainSeq {} (kept in .cut files)",
+            counted(r.records_cut_after_gap, "record", "records"),
             r.first_gap
                 .map_or_else(|| "?".to_string(), |g| g.to_string())
         ));
     }
     if r.torn_tails_cut > 0 {
         parts.push(format!(
-            "{} torn tails cut ({} bytes)",
-            r.torn_tails_cut, r.tail_bytes_cut
+            "{} cut ({})",
+            counted(r.torn_tails_cut, "torn tail", "torn tails"),
+            counted(r.tail_bytes_cut, "byte", "bytes")
         ));
     }
     if !r.corrupt_files.is_empty() {
-        parts.push(format!("{} files set aside", r.corrupt_files.len()));
+        parts.push(format!(
+            "{} set aside",
+            counted(r.corrupt_files.len(), "file", "files")
+        ));
     }
     if r.empty_files_removed > 0 {
-        parts.push(format!("{} empty files removed", r.empty_files_removed));
+        parts.push(format!(
+            "{} removed",
+            counted(r.empty_files_removed, "empty file", "empty files")
+        ));
     }
     (!parts.is_empty()).then(|| format!("crash recovery: {}", parts.join(", ")))
 }
@@ -166,8 +174,8 @@ fn findings(store: &std::path::Path, signer: &Signer) -> anyhow::Result<String> 
         return Ok("nothing to verify".into());
     };
     let mut parts = vec![format!(
-        "{} records (last chainSeq {}), last checkpoint at chainSeq {}",
-        r.records,
+        "{} (last chainSeq {}), last checkpoint at chainSeq {}",
+        counted(r.records, "record", "records"),
         r.last_seq,
         r.last_checkpoint_seq
             .map_or_else(|| "none".to_string(), |s| s.to_string())

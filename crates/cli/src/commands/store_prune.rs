@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
+use auditrail::counted::counted;
 use auditrail::Timestamp;
 use auditrail_integrity::Signer;
 use auditrail_store::{PrunePlan, PruneRule};
@@ -187,9 +188,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             let plans: Vec<&PrunePlan> = passes.iter().map(|p| &p.plan).collect();
             let (partitions, records, bytes) = totals(&plans);
             outln!(
-                "store {}: in all, {} passes deleted {partitions} partitions, {records} records, {bytes} bytes",
+                "store {}: in all, {} passes deleted {}, {}, {}",
                 path.display(),
-                passes.len()
+                passes.len(),
+                counted(partitions, "partition", "partitions"),
+                counted(records, "record", "records"),
+                counted(bytes, "byte", "bytes")
             )?;
         }
     }
@@ -219,23 +223,23 @@ fn describe_pass(path: &std::path::Path, p: &auditrail_integrity::Pruned) -> any
         // what was removed is said, and what is left.
         Some(left) => {
             outln!(
-                "store {}: deleted {} partitions ({} records, {} bytes) of the {} its line records; {} partitions ({} records, {} bytes) could not be removed and are left until the next prune: {}",
+                "store {}: deleted {} ({}, {}) of the {} its line records; {} ({}, {}) could not be removed and are left until the next prune: {}",
                 path.display(),
-                p.removed_partitions().count(),
-                p.removed_records(),
-                p.removed_bytes(),
+                counted(p.removed_partitions().count(), "partition", "partitions"),
+                counted(p.removed_records(), "record", "records"),
+                counted(p.removed_bytes(), "byte", "bytes"),
                 p.plan.partitions.len(),
-                left.partitions.len(),
-                left.records,
-                left.bytes,
+                counted(left.partitions.len(), "partition", "partitions"),
+                counted(left.records, "record", "records"),
+                counted(left.bytes, "byte", "bytes"),
                 left.partitions.join(", ")
             )?;
         }
     }
     if !p.plan.folders_left.is_empty() {
         outln!(
-            "  {} emptied folders could not be removed (their parent refuses it: read-only or immutable); their records are deleted, remove them by hand: {}",
-            p.plan.folders_left.len(),
+            "  {} could not be removed (their parent refuses it: read-only or immutable); their records are deleted, remove them by hand: {}",
+            counted(p.plan.folders_left.len(), "emptied folder", "emptied folders"),
             p.plan.folders_left.join(", ")
         )?;
     }
@@ -246,8 +250,8 @@ fn describe_pass(path: &std::path::Path, p: &auditrail_integrity::Pruned) -> any
         .and_then(|d| d.archived.as_ref())
     {
         outln!(
-            "  archived first: {} objects in {} (each read back and compared)",
-            a.objects.len(),
+            "  archived first: {} in {} (each read back and compared)",
+            counted(a.objects.len(), "object", "objects"),
             a.url
         )?;
     }
@@ -346,11 +350,11 @@ fn check_archives(
 /// Prints what one pass of a prune deleted.
 fn describe(store: &std::path::Path, plan: &PrunePlan) -> anyhow::Result<()> {
     outln!(
-        "store {}: deleted {} partitions ({} records, {} bytes; chainSeq {})",
+        "store {}: deleted {} ({}, {}; chainSeq {})",
         store.display(),
-        plan.partitions.len(),
-        plan.records,
-        plan.bytes,
+        counted(plan.partitions.len(), "partition", "partitions"),
+        counted(plan.records, "record", "records"),
+        counted(plan.bytes, "byte", "bytes"),
         ranges(&plan.ranges)
     )?;
     list(plan)?;
@@ -394,21 +398,24 @@ fn describe_dry_run(store: &std::path::Path, passes: &[PrunePlan]) -> anyhow::Re
         ),
     };
     outln!(
-        "store {}: would delete {partitions} partitions ({records} records, {bytes} bytes; chainSeq {}) {how}",
+        "store {}: would delete {} ({}, {}; chainSeq {}) {how}",
         store.display(),
+        counted(partitions, "partition", "partitions"),
+        counted(records, "record", "records"),
+        counted(bytes, "byte", "bytes"),
         ranges(&all_ranges)
     )?;
     for (i, plan) in passes.iter().enumerate() {
         if passes.len() > 1 {
             // Not "would delete" again: that line gives the totals.
             outln!(
-                "store {}: pass {} of {}: {} partitions ({} records, {} bytes; chainSeq {})",
+                "store {}: pass {} of {}: {} ({}, {}; chainSeq {})",
                 store.display(),
                 i + 1,
                 passes.len(),
-                plan.partitions.len(),
-                plan.records,
-                plan.bytes,
+                counted(plan.partitions.len(), "partition", "partitions"),
+                counted(plan.records, "record", "records"),
+                counted(plan.bytes, "byte", "bytes"),
                 ranges(&plan.ranges)
             )?;
         }
@@ -436,8 +443,9 @@ fn describe_left_out(
         return Ok(());
     }
     outln!(
-        "store {}: would leave out {n} partitions due (not deleted, in no signed line; the prune would delete the rest, then fail naming them):",
-        store.display()
+        "store {}: would leave out {} due (not deleted, in no signed line; the prune would delete the rest, then fail naming them):",
+        store.display(),
+        counted(n, "partition", "partitions")
     )?;
     for u in &found.unremovable {
         outln!(
@@ -457,10 +465,10 @@ fn describe_left_out(
 fn list(plan: &PrunePlan) -> anyhow::Result<()> {
     for p in &plan.partitions {
         outln!(
-            "  {}  {} records, {} bytes, ended {}",
+            "  {}  {}, {}, ended {}",
             p.folder,
-            p.records,
-            p.bytes,
+            counted(p.records, "record", "records"),
+            counted(p.bytes, "byte", "bytes"),
             p.end
         )?;
     }

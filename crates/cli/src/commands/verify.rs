@@ -2,6 +2,7 @@
 //! chain across all partition files, the signed checkpoints, and receipts.
 
 use crate::{out, outln};
+use auditrail::counted::counted;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -405,10 +406,11 @@ fn check_archives(
             unchecked.retain(|url| auditrail_store::archive_url_spelled(url) != archive.url());
             if done.objects > 0 {
                 notes.push(format!(
-                    "store {}: the {} objects its checkpoint log records in archive {} were checked there (size, SHA-256), and the archive's log against the store's",
+                    "store {}: the {} its checkpoint log records in archive {} {} checked there (size, SHA-256), and the archive's log against the store's",
                     s.path,
-                    done.objects,
-                    archive.url()
+                    counted(done.objects, "object", "objects"),
+                    archive.url(),
+                    if done.objects == 1 { "was" } else { "were" }
                 ));
             } else if given {
                 notes.push(format!(
@@ -420,8 +422,9 @@ fn check_archives(
         }
         for url in unchecked {
             notes.push(format!(
-                "store {}: its checkpoint log records {} objects archived in {url} (the only copy of the records it deleted), not checked here: add `--archive {url}` (with its S3 options) or verify with `--config`",
-                s.path, s.archived[&url]
+                "store {}: its checkpoint log records {} archived in {url} (the only copy of the records it deleted), not checked here: add `--archive {url}` (with its S3 options) or verify with `--config`",
+                s.path,
+                counted(s.archived[&url], "object", "objects")
             ));
         }
     }

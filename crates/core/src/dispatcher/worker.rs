@@ -1049,7 +1049,18 @@ pub(crate) fn account_dead_letters(
         }
     }
     for (i, (q, reason, kind)) in failed.into_iter().enumerate() {
-        let kind = if i < whole { kind } else { FailureKind::Lost };
+        let (kind, reason) = match error {
+            // Why its dead letter is not there either, for the emitter to say (the
+            // witness publisher said "see its dead letters" of a line that had none).
+            Some(e) if i >= whole => (
+                FailureKind::Lost,
+                format!(
+                    "{reason}; its dead letter was not written to {}: {e}",
+                    file.display()
+                ),
+            ),
+            _ => (kind, reason),
+        };
         if let Some(ack) = &q.ack {
             ack.settle(
                 route,

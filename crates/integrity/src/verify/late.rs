@@ -15,6 +15,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::keys::PublicKey;
+use auditrail_core::counted::counted;
 
 use super::checkpoints::check_log;
 use super::deletions::Deletions;
@@ -152,7 +153,9 @@ impl HeldBack {
         }
         if records + files > 0 {
             report.deleted_during_walk = Some(format!(
-                "{records} records and {files} record files went during the walk, deleted by prunes whose signed lines the checkpoint log holds (read again after the walk): not missing"
+                "{} and {} went during the walk, deleted by prunes whose signed lines the checkpoint log holds (read again after the walk): not missing",
+                counted(records, "record", "records"),
+                counted(files, "record file", "record files")
             ));
         }
         excused

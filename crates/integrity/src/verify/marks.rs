@@ -8,6 +8,7 @@ use crate::high_water::{
     dir_and_parents, read_marks, HighWaterMark, MarkLine, MarkLineError, StoreName, HIGH_WATER_FILE,
 };
 use crate::keys::PublicKey;
+use auditrail_core::counted::counted;
 use auditrail_store::STORE_ID_FILE;
 
 use super::report::{Problem, ProblemKind, Severity, StoreReport};
@@ -104,9 +105,10 @@ pub(crate) fn check_store_id(
         Problem::error(
             ProblemKind::MissingStoreId,
             format!(
-                "{} is missing although the store has {last_seq} records and {} checkpoints{named}: restore it (`auditrail store accept` writes back the id the checkpoint log names)",
+                "{} is missing although the store has {} and {}{named}: restore it (`auditrail store accept` writes back the id the checkpoint log names)",
                 store.join(STORE_ID_FILE).display(),
-                checkpoint_ids.len()
+                counted(last_seq, "record", "records"),
+                counted(checkpoint_ids.len(), "checkpoint", "checkpoints")
             ),
         )
         .at(STORE_ID_FILE, 0),
@@ -262,7 +264,9 @@ fn no_mark(store: &Path, file: &str, last_seq: u64) -> Problem {
     Problem::error(
         ProblemKind::HighWaterMark,
         format!(
-            "{file} has no high-water mark for this store, which has {last_seq} records and {logged} checkpoints: its line was removed from the file (or the store is not this data dir's: a copy put here), so a rollback of its checkpoint log together with its records cannot be told from its genuine state; the server refuses to start on it. Compare the log with a copy kept elsewhere (a witness: `--witness`, the nodes' receipts: `--receipt`)"
+            "{file} has no high-water mark for this store, which has {} and {}: its line was removed from the file (or the store is not this data dir's: a copy put here), so a rollback of its checkpoint log together with its records cannot be told from its genuine state; the server refuses to start on it. Compare the log with a copy kept elsewhere (a witness: `--witness`, the nodes' receipts: `--receipt`)",
+            counted(last_seq, "record", "records"),
+            counted(logged, "checkpoint", "checkpoints")
         ),
     )
     .at(end_file, end_line)

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use crate::keys::{PublicKey, PUBLIC_KEY_FILE};
 use crate::receipt::Receipt;
 use crate::IntegrityError;
+use auditrail_core::counted::counted;
 use auditrail_store::root::{read_store_id, STORE_ID_FILE};
 use auditrail_store::Layout;
 
@@ -644,7 +645,12 @@ fn verify_store(
         let mut p = Problem::error(
             ProblemKind::DeletionIncomplete,
             format!(
-                "{count} records in chainSeq {first}..{last} are still in the store although the checkpoint log records them as deleted: a prune was interrupted before it removed their files (the next prune removes them)"
+                "{} in chainSeq {first}..{last} {} still in the store although the checkpoint log records {} as deleted: a prune was interrupted before it removed {} (the next prune removes {})",
+                counted(count, "record", "records"),
+                if count == 1 { "is" } else { "are" },
+                if count == 1 { "it" } else { "them" },
+                if count == 1 { "its file" } else { "their files" },
+                if count == 1 { "it" } else { "them" },
             ),
         )
         .seqs(first, last);
@@ -778,8 +784,8 @@ fn verify_store(
                 let mut p = Problem::error(
                     ProblemKind::NoCheckpoints,
                     format!(
-                        "{} records but no signed checkpoint vouches for any of them yet ({CHECKPOINT_LOG} missing or empty): --live: a running server writes a new store's first checkpoint line once its first batch is durable (with `seal_every_batch = false`, at the first `every_records`/`every_seconds`); verify again after it, or with the server stopped",
-                        result.last_seq
+                        "{} but no signed checkpoint vouches for any of them yet ({CHECKPOINT_LOG} missing or empty): --live: a running server writes a new store's first checkpoint line once its first batch is durable (with `seal_every_batch = false`, at the first `every_records`/`every_seconds`); verify again after it, or with the server stopped",
+                        counted(result.last_seq, "record", "records")
                     ),
                 );
                 p.severity = Severity::Warning;
@@ -788,8 +794,8 @@ fn verify_store(
             None => report.push(Problem::error(
                 ProblemKind::NoCheckpoints,
                 format!(
-                    "{} records but no signed checkpoint vouches for any of them ({CHECKPOINT_LOG} missing or empty)",
-                    result.last_seq
+                    "{} but no signed checkpoint vouches for any of them ({CHECKPOINT_LOG} missing or empty)",
+                    counted(result.last_seq, "record", "records")
                 ),
             )),
             Some(c) if c < result.last_seq && !after_clean_stop => {

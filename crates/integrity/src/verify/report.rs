@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use auditrail_core::counted::counted;
 use serde::Serialize;
 
 /// Detailed problems kept per kind; beyond that only counted (a deleted file spread
@@ -340,15 +341,16 @@ impl fmt::Display for Report {
         for s in &self.stores {
             writeln!(
                 f,
-                "store {} (id {}): {} files, {} bytes, {} records (chainSeq up to {}), {} checkpoints (last vouches up to {})",
+                "store {} (id {}): {}, {}, {} (chainSeq up to {}), {} (last vouches up to {})",
                 s.path,
                 s.store_id.as_deref().unwrap_or("-"),
-                s.files,
-                s.bytes,
-                s.records,
+                counted(s.files, "file", "files"),
+                counted(s.bytes, "byte", "bytes"),
+                counted(s.records, "record", "records"),
                 s.last_seq,
-                s.checkpoints,
-                s.last_checkpoint_seq.map_or("-".to_string(), |q| q.to_string()),
+                counted(s.checkpoints, "checkpoint", "checkpoints"),
+                s.last_checkpoint_seq
+                    .map_or("-".to_string(), |q| q.to_string()),
             )?;
             if let Some(holder) = &s.held_by {
                 writeln!(
@@ -359,22 +361,28 @@ impl fmt::Display for Report {
             if s.witnessed > 0 {
                 writeln!(
                     f,
-                    "  {} checkpoints held by witnesses are in the log, unchanged",
-                    s.witnessed
+                    "  {} held by witnesses {} in the log, unchanged",
+                    counted(s.witnessed, "checkpoint", "checkpoints"),
+                    if s.witnessed == 1 { "is" } else { "are" }
                 )?;
             }
             if s.tree_heads_checked > 0 {
                 writeln!(
                     f,
-                    "  {} signed Merkle tree heads recomputed from the records: equal",
-                    s.tree_heads_checked
+                    "  {} recomputed from the records: equal",
+                    counted(
+                        s.tree_heads_checked,
+                        "signed Merkle tree head",
+                        "signed Merkle tree heads"
+                    )
                 )?;
             }
             if s.deletions > 0 {
                 writeln!(
                     f,
-                    "  {} records deleted by {} recorded deletions (retention, store prune): signed in the checkpoint log, checked on from the hash recorded at each end",
-                    s.deleted_records, s.deletions
+                    "  {} deleted by {} (retention, store prune): signed in the checkpoint log, checked on from the hash recorded at each end",
+                    counted(s.deleted_records, "record", "records"),
+                    counted(s.deletions, "recorded deletion", "recorded deletions")
                 )?;
             }
             if let Some(how) = &s.deleted_seqs {
@@ -383,26 +391,48 @@ impl fmt::Display for Report {
             if let Some(what) = &s.deleted_during_walk {
                 writeln!(f, "  --live: {what}")?;
             }
+            // Missing ranges past the first few of each severity are said together in
+            // one line where the next would be: a removed partition folder whose
+            // records interleave with other partitions' leaves one range per record
+            // run, and a line each buried everything else (the JSON keeps each).
+            let mut missing_seen = [0usize; 2];
             for p in &s.problems {
-                let sev = match p.severity {
-                    Severity::Error => "ERROR",
-                    Severity::Warning => "warning",
-                };
+                if p.kind == ProblemKind::MissingRecords {
+                    let seen = &mut missing_seen[severity_index(p.severity)];
+                    *seen += 1;
+                    if *seen == MISSING_RANGES_DETAILED + 1 {
+                        write_more_missing(f, s, p.severity)?;
+                    }
+                    if *seen > MISSING_RANGES_DETAILED {
+                        continue;
+                    }
+                }
                 let at = match (&p.file, p.line) {
                     (Some(file), Some(line)) => format!("{file}:{line}: "),
                     (Some(file), None) => format!("{file}: "),
                     _ => String::new(),
                 };
-                writeln!(f, "  {sev} [{}] {at}{}", p.kind.name(), p.message)?;
+                writeln!(
+                    f,
+                    "  {} [{}] {at}{}",
+                    severity_label(p.severity),
+                    p.kind.name(),
+                    p.message
+                )?;
             }
             let detailed = s.problems.len() as u64;
             let total: u64 = s.problem_counts.values().sum();
             if total > detailed {
+                let kinds: Vec<String> = s
+                    .problem_counts
+                    .iter()
+                    .map(|(kind, n)| format!("{kind}: {n}"))
+                    .collect();
                 writeln!(
                     f,
-                    "  ... and {} more problems ({:?})",
-                    total - detailed,
-                    s.problem_counts
+                    "  ... and {} more not detailed (at most {MAX_DETAILED_PER_KIND} of a kind are; in all {})",
+                    counted(total - detailed, "problem", "problems"),
+                    kinds.join(", ")
                 )?;
             }
         }
@@ -443,8 +473,117 @@ impl fmt::Display for Report {
         if self.ok {
             writeln!(f, "verdict: OK")
         } else {
-            writeln!(f, "verdict: FAILED ({errors} problems)")
+            writeln!(
+                f,
+                "verdict: FAILED ({})",
+                counted(errors, "problem", "problems")
+            )
         }
+    }
+}
+
+/// Missing ranges of one severity said in full in a store's text report; the others
+/// are said together ([`write_more_missing`]).
+const MISSING_RANGES_DETAILED: usize = 3;
+
+/// Ranges, folders and files a line saying many things together names; the others are
+/// counted.
+const NAMED_IN_A_LINE: usize = 3;
+
+fn severity_index(severity: Severity) -> usize {
+    match severity {
+        Severity::Error => 0,
+        Severity::Warning => 1,
+    }
+}
+
+fn severity_label(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "ERROR",
+        Severity::Warning => "warning",
+    }
+}
+
+/// One line for the missing ranges of `severity` in `s` after the first
+/// [`MISSING_RANGES_DETAILED`]: how many, how many records, a few of them and the
+/// folders of the records right after them (where the removed records sat among the
+/// others).
+fn write_more_missing(
+    f: &mut fmt::Formatter<'_>,
+    s: &StoreReport,
+    severity: Severity,
+) -> fmt::Result {
+    let rest: Vec<&Problem> = s
+        .problems
+        .iter()
+        .filter(|p| p.kind == ProblemKind::MissingRecords && p.severity == severity)
+        .skip(MISSING_RANGES_DETAILED)
+        .collect();
+    let ranges: Vec<(u64, u64)> = rest
+        .iter()
+        .filter_map(|p| Some((p.first_seq?, p.last_seq.or(p.first_seq)?)))
+        .collect();
+    let records: u64 = ranges.iter().map(|(a, b)| b.saturating_sub(*a) + 1).sum();
+    let mut line = format!(
+        "  {} [{}] and {}",
+        severity_label(severity),
+        ProblemKind::MissingRecords.name(),
+        counted(rest.len(), "more missing range", "more missing ranges")
+    );
+    if let (Some(lo), Some(hi)) = (
+        ranges.iter().map(|r| r.0).min(),
+        ranges.iter().map(|r| r.1).max(),
+    ) {
+        let named: Vec<String> = ranges
+            .iter()
+            .take(NAMED_IN_A_LINE)
+            .map(|&(a, b)| {
+                if a == b {
+                    a.to_string()
+                } else {
+                    format!("{a}..{b}")
+                }
+            })
+            .collect();
+        line.push_str(&format!(
+            " ({} in all, between chainSeq {lo} and {hi}): chainSeq {}{}",
+            counted(records, "record", "records"),
+            named.join(", "),
+            and_more(ranges.len() - named.len())
+        ));
+    }
+    // The folder of the record right after each range, in order, once each.
+    let mut folders: Vec<&str> = Vec::new();
+    for p in &rest {
+        if let Some(file) = &p.file {
+            let folder = file.rsplit_once('/').map_or(".", |(dir, _)| dir);
+            if !folders.contains(&folder) {
+                folders.push(folder);
+            }
+        }
+    }
+    if !folders.is_empty() {
+        let named: Vec<String> = folders
+            .iter()
+            .take(NAMED_IN_A_LINE)
+            .map(|d| format!("{d}/"))
+            .collect();
+        line.push_str(&format!(
+            "; the record after each is in {}{}",
+            named.join(", "),
+            and_more(folders.len() - named.len())
+        ));
+    }
+    line.push_str(" (`--json` details each range)");
+    writeln!(f, "{line}")
+}
+
+/// ` and N more` when `n` is not 0.
+fn and_more(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(" and {n} more")
     }
 }
 

@@ -15,6 +15,10 @@ use super::report::{Problem, ProblemKind, Severity, StoreReport};
 use super::tree::TreeCheck;
 use super::Progress;
 
+/// The files a missing range's message names when several could have held it; the
+/// others are counted there and listed in the problem's `candidates`.
+const CANDIDATES_NAMED: usize = 3;
+
 /// Where a record is.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Loc {
@@ -498,7 +502,14 @@ impl<'a> Walk<'a> {
             p.line = Some(line + 1);
             p
         } else {
-            let list: Vec<String> = candidates.iter().take(10).map(|&c| describe(c)).collect();
+            // A few named, the rest counted: with many partitions open, every file
+            // could have held the range, and naming them all buried the range itself
+            // (`candidates` below keeps every one for the JSON report).
+            let list: Vec<String> = candidates
+                .iter()
+                .take(CANDIDATES_NAMED)
+                .map(|&c| describe(c))
+                .collect();
             let mut msg = format!("{range}: in no file");
             if !segment_exists {
                 msg.push_str(&format!(
@@ -506,10 +517,16 @@ impl<'a> Walk<'a> {
                 ));
             }
             if !list.is_empty() {
+                let more = candidates.len() - list.len();
                 msg.push_str(&format!(
-                    "; or lines deleted from one of: {}{}",
+                    "; or lines deleted from one of {}: {}{}",
+                    auditrail_core::counted::counted(candidates.len(), "file", "files"),
                     list.join(", "),
-                    if candidates.len() > 10 { ", ..." } else { "" }
+                    if more > 0 {
+                        format!(" and {more} more (the JSON report's `candidates` lists each)")
+                    } else {
+                        String::new()
+                    }
                 ));
             }
             // A whole partition folder removed (by hand, or a backup restored without
