@@ -22,6 +22,25 @@ pub fn append(path: &Path, lines: &[u8], fsync: bool) -> std::io::Result<()> {
     append_keeping(path, lines, fsync).map_err(|p| p.error)
 }
 
+/// [`append`] in a folder that is there: the folder is never created, so an append
+/// whose folder was removed meanwhile fails (`NotFound`) instead of making it again.
+/// For a file in a folder its writer holds by a lock ([`crate::FolderLock`]: a spool's
+/// `lost.jsonl`), checked before the append: a folder made again by the append would
+/// hold no lock, and be nobody's. Blocking.
+pub fn append_in_folder(path: &Path, lines: &[u8], fsync: bool) -> std::io::Result<()> {
+    let mut kept = 0;
+    append_counting(path, lines, fsync, Folder::There, &mut kept)
+}
+
+/// Whether an append creates the file's folder when it is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Folder {
+    /// Created (durably, with `fsync`) when missing.
+    Made,
+    /// Never created: a missing folder fails the append.
+    There,
+}
+
 /// An [`append_keeping`] that failed: the error, and how many bytes of the lines
 /// reached the file before it (synced, with `fsync`) and are kept there.
 #[derive(Debug)]
@@ -39,7 +58,8 @@ pub struct PartialAppend {
 /// as written or not (dead letters) counts those as written, not lost.
 pub fn append_keeping(path: &Path, lines: &[u8], fsync: bool) -> Result<(), PartialAppend> {
     let mut kept = 0;
-    append_counting(path, lines, fsync, &mut kept).map_err(|error| PartialAppend { kept, error })
+    append_counting(path, lines, fsync, Folder::Made, &mut kept)
+        .map_err(|error| PartialAppend { kept, error })
 }
 
 /// [`append`], setting `kept` to the bytes of `lines` written (and synced) so far.
@@ -47,10 +67,11 @@ fn append_counting(
     path: &Path,
     lines: &[u8],
     fsync: bool,
+    folder: Folder,
     kept: &mut usize,
 ) -> std::io::Result<()> {
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-    if let Some(parent) = parent {
+    if let Some(parent) = parent.filter(|_| folder == Folder::Made) {
         if fsync {
             crate::durable::create_dir_all(parent)?;
         } else {
@@ -181,6 +202,23 @@ mod tests {
             take_synced_under(tmp.path()),
             Vec::<std::path::PathBuf>::new()
         );
+    }
+
+    /// The folder removed before the append (by another program, after its writer
+    /// checked it): not made again, the append fails and writes nothing.
+    #[test]
+    fn an_append_in_a_folder_that_is_gone_does_not_make_it_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("spool");
+        let path = dir.join("lost.jsonl");
+        std::fs::create_dir(&dir).unwrap();
+        append_in_folder(&path, b"{\"a\":1}\n", true).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        for fsync in [true, false] {
+            let e = append_in_folder(&path, b"{\"a\":2}\n", fsync).unwrap_err();
+            assert_eq!(e.kind(), std::io::ErrorKind::NotFound, "{e}");
+            assert!(!dir.exists(), "the folder was made again");
+        }
     }
 
     #[test]

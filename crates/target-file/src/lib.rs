@@ -64,6 +64,7 @@ pub mod config;
 pub mod line;
 pub mod naming;
 pub mod read;
+mod run_folder;
 mod sink;
 mod startup;
 mod target;
@@ -148,12 +149,14 @@ impl TargetConfig for FileTargetConfig {
                 )?))
             }
             Mode::File => {
-                // The run folder's check is about what lies under it: a folder
-                // elsewhere is made again whatever became of the run folder.
+                // The run folder's check is about the folders that making again would
+                // make the run folder again or lie in it, as the file system says
+                // (`run_folder.rs`; not as the paths read): a folder elsewhere is made
+                // again whatever became of the run folder.
                 let check = ctx
                     .folder_check
                     .clone()
-                    .filter(|_| self.dir().starts_with(&ctx.run_dir));
+                    .filter(|_| run_folder::depends_on(&self.dir(), &ctx.run_dir));
                 Ok(Box::new(FileTarget::open_validated(self, check)?))
             }
             Mode::Tracing => Ok(Box::new(TracingTarget::new(self.logger()))),

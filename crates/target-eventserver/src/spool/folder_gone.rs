@@ -66,16 +66,32 @@ impl Spool {
         write: impl FnOnce(&Path) -> io::Result<T>,
     ) -> Option<io::Result<T>> {
         if !self.holds_folder() {
-            tracing::warn!(
-                folder = %self.dir().display(),
-                file = what,
-                "the spool folder is no longer this spool's (removed, and its lock file \
-                 replaced): its file is not written there, so that another process's \
-                 spool in that folder is left as it is"
-            );
+            self.say_not_held(what);
             return None;
         }
-        Some(write(self.dir()))
+        #[cfg(test)]
+        tests::after_held_check(self.dir());
+        let written = write(self.dir());
+        // The folder removed between the check and the write (another program racing
+        // the spool): the write, which never creates the folder (`jsonl::append_in_folder`,
+        // `durable::replace_file`), failed. Said as when found before it: a folder made
+        // again here would hold no lock, and the next append takes it back instead.
+        if written.is_err() && !self.holds_folder() {
+            self.say_not_held(what);
+            return None;
+        }
+        Some(written)
+    }
+
+    /// Logs that the file `what` is not written: the folder is no longer this spool's.
+    fn say_not_held(&self, what: &str) {
+        tracing::warn!(
+            folder = %self.dir().display(),
+            file = what,
+            "the spool folder is no longer this spool's (removed, and its lock file \
+             replaced): its file is not written there, so that another process's \
+             spool in that folder is left as it is"
+        );
     }
 
     /// [`Self::retake_folder`], for a caller that does not hold the state (the reader).
@@ -196,5 +212,39 @@ pub(super) fn lock_error(dir: &Path, e: FolderLockError) -> SpoolError {
             path: dir.to_owned(),
             source: io::Error::other(other.to_string()),
         },
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use std::path::{Path, PathBuf};
+
+    /// What a test does to spool folder `dir` between `in_held_folder`'s check that
+    /// the spool holds it and the write (as another program would, racing the spool).
+    pub(in super::super) type AfterHeldCheck = Box<dyn FnMut(&Path) + Send>;
+
+    static AFTER_HELD_CHECK: std::sync::Mutex<Vec<(PathBuf, AfterHeldCheck)>> =
+        std::sync::Mutex::new(Vec::new());
+
+    fn hooks() -> std::sync::MutexGuard<'static, Vec<(PathBuf, AfterHeldCheck)>> {
+        AFTER_HELD_CHECK.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `hook` after each check of spool folder `dir` before a write of one of its
+    /// files, until [`no_hook_in`] is called.
+    pub(in super::super) fn hook_in(dir: &Path, hook: AfterHeldCheck) {
+        hooks().push((dir.to_path_buf(), hook));
+    }
+
+    pub(in super::super) fn no_hook_in(dir: &Path) {
+        hooks().retain(|(d, _)| d != dir);
+    }
+
+    pub(super) fn after_held_check(dir: &Path) {
+        for (d, hook) in hooks().iter_mut() {
+            if d == dir {
+                hook(dir);
+            }
+        }
     }
 }

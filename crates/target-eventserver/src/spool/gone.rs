@@ -238,7 +238,9 @@ impl Spool {
         let mut line = serde_json::to_vec(lost).unwrap_or_default();
         line.push(b'\n');
         let kept = self.in_held_folder(FILE, |dir| {
-            auditrail_core::jsonl::append(&file_path(dir), &line, true)
+            // Never making the folder again: one removed since the check would hold
+            // no lock (`folder_gone.rs` takes it back at the next append).
+            auditrail_core::jsonl::append_in_folder(&file_path(dir), &line, true)
         });
         if let Some(Err(e)) = kept {
             tracing::error!(

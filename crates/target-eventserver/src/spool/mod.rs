@@ -72,6 +72,8 @@ mod lengths;
 mod longer;
 #[cfg(test)]
 mod longer_race_tests;
+#[cfg(test)]
+mod lost_record_race_tests;
 mod newest;
 mod not_a_spool;
 mod reader;
