@@ -18,7 +18,7 @@ const EVENTS: u64 = 300;
 const INVALID: [usize; 2] = [5, 270];
 
 fn draft(i: u64) -> EventDraft {
-    let topic = if i % 3 == 0 {
+    let topic = if i.is_multiple_of(3) {
         topics::AUTHFAIL
     } else {
         topics::GENERIC
@@ -72,7 +72,7 @@ fn each_event_is_numbered_routed_and_refused_as_emit_would() {
     for &(i, emitted) in &taken {
         assert_eq!(emitted.seq, last.seq + 1, "event {i}: seqs are consecutive");
         assert!(emitted.id > last.id, "event {i}: ids increase");
-        let want = if i % 3 == 0 { 2 } else { 1 };
+        let want = if i.is_multiple_of(3) { 2 } else { 1 };
         assert_eq!(emitted.targets, want, "event {i}: its filters ran");
         last = *emitted;
     }
@@ -99,7 +99,7 @@ fn each_event_is_numbered_routed_and_refused_as_emit_would() {
     let authfail: Vec<u64> = authfail_only.events().iter().map(|e| e.seq).collect();
     let want: Vec<u64> = taken
         .iter()
-        .filter(|(i, _)| i % 3 == 0)
+        .filter(|(i, _)| i.is_multiple_of(3))
         .map(|(_, e)| e.seq)
         .collect();
     assert_eq!(authfail, want);
