@@ -3,6 +3,8 @@
 //! Reports, for each thread count:
 //! - criterion throughput (events/s) of `emit` until every event is delivered
 //!   (the clock stops after `flush`, so queued-but-undelivered events do not count);
+//! - the same through `emit_batch`, 1, 16 and 256 events per call
+//!   (`dispatcher_batch_N`);
 //! - emit latency percentiles (p50, p99, p99.9), measured per call with `Instant` in a
 //!   custom loop and printed (criterion has no percentile output);
 //! - a baseline measured in the same run: the same events through a bare bounded
@@ -48,6 +50,37 @@ fn emit_all(d: &Dispatcher, threads: usize, n: u64) -> Duration {
             s.spawn(move || {
                 for dr in batch {
                     d.emit(dr).unwrap_or_else(|e| panic!("{e}"));
+                }
+            });
+        }
+    });
+    flush(d);
+    start.elapsed()
+}
+
+/// [`emit_all`] through `emit_batch`, `size` events per call (the drafts are split
+/// into batches before the clock starts).
+fn emit_all_batched(d: &Dispatcher, threads: usize, n: u64, size: usize) -> Duration {
+    let batches: Vec<Vec<Vec<EventDraft>>> = (0..threads)
+        .map(|_| {
+            let drafts: Vec<EventDraft> = (0..n).map(draft).collect();
+            let mut batches = Vec::with_capacity(drafts.len().div_ceil(size));
+            let mut drafts = drafts.into_iter();
+            loop {
+                let batch: Vec<EventDraft> = drafts.by_ref().take(size).collect();
+                if batch.is_empty() {
+                    break batches;
+                }
+                batches.push(batch);
+            }
+        })
+        .collect();
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for thread in batches {
+            s.spawn(move || {
+                for batch in thread {
+                    d.emit_batch(batch).unwrap_or_else(|e| panic!("{e}"));
                 }
             });
         }
@@ -102,6 +135,16 @@ fn throughput(c: &mut Criterion) {
             b.iter_custom(|iters| emit_all(&d, threads, iters.div_ceil(threads as u64)))
         });
         d.shutdown_blocking(Duration::from_secs(10));
+        // Several events per call: what `emit` pays per call, paid once per batch.
+        for size in [1usize, 16, 256] {
+            let d = dispatcher();
+            group.bench_function(format!("dispatcher_batch_{size}/{threads}_threads"), |b| {
+                b.iter_custom(|iters| {
+                    emit_all_batched(&d, threads, iters.div_ceil(threads as u64), size)
+                })
+            });
+            d.shutdown_blocking(Duration::from_secs(10));
+        }
         // As a node config's dispatcher: sequence numbers from the run folder's file,
         // the folder locked (what the run-folder lock check costs per emit).
         let run = tempfile::tempdir().expect("tempdir");

@@ -110,6 +110,7 @@ debug_as_report!(
     crate::config::ConfigError,
     crate::dispatcher::DispatcherError,
     crate::dispatcher::EmitError,
+    crate::dispatcher::EmitBatchError,
     crate::dispatcher::AckError,
     crate::dispatcher::BatchError,
     crate::registry::RegistryError,

@@ -91,10 +91,10 @@ pub use config::{
 pub use dead_letter::DeadLetterLine;
 pub use dispatcher::{
     AckError, AckReport, BatchAck, BatchError, DeliveryFailure, DeliveryOptions,
-    DeliveryOptionsError, Dispatcher, DispatcherBuilder, DispatcherError, EmitError, Emitted,
-    EventAck, FailureKind, NodeStats, OnFull, RouteInfo, RouteSet, Routed, RuntimeSetupError,
-    SeqFileError, SeqSetupError, ShutdownReport, StatsReader, TargetShutdown, TargetStats,
-    DEFAULT_BATCH_MAX_EVENTS,
+    DeliveryOptionsError, Dispatcher, DispatcherBuilder, DispatcherError, EmitBatchError,
+    EmitError, Emitted, EventAck, FailureKind, NodeStats, OnFull, RouteInfo, RouteSet, Routed,
+    RuntimeSetupError, SeqFileError, SeqSetupError, ShutdownReport, StatsReader, TargetShutdown,
+    TargetStats, DEFAULT_BATCH_MAX_EVENTS,
 };
 pub use error_report::{add_cause, path_and_error, without_path, ErrorReport};
 pub use event::write_provenance;

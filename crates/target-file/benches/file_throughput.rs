@@ -11,6 +11,8 @@
 //!   before the clock starts; the dispatcher gives id, timestamp, sequence number and
 //!   queues it) and wait with `flush` until the file target has serialized, written
 //!   (and fsynced) every batch.
+//! - `dispatcher_batch/fsync_off`: the same events through one `emit_batch` call per
+//!   iteration (the dispatcher completes and queues them 256 at a time).
 //! - `appender/per_line`: the pre-serialized lines, one `write_all` per line into
 //!   tracing-appender's `RollingFileAppender` (what a `tracing` fmt layer does).
 //! - `appender/batched`, `appender/batched_fsync`: the same pre-serialized lines,
@@ -118,6 +120,21 @@ fn bench(c: &mut Criterion) {
                     for dr in drafts {
                         d.emit(dr).unwrap();
                     }
+                    flusher.block_on(d.flush()).unwrap();
+                },
+                BatchSize::PerIteration,
+            )
+        });
+        assert!(d.shutdown_blocking(Duration::from_secs(60)).is_clean());
+    }
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dispatcher(dir.path(), false);
+        g.bench_function("dispatcher_batch/fsync_off", |b| {
+            b.iter_batched(
+                || (0..EVENTS).map(draft).collect::<Vec<_>>(),
+                |drafts| {
+                    d.emit_batch(drafts).unwrap();
                     flusher.block_on(d.flush()).unwrap();
                 },
                 BatchSize::PerIteration,

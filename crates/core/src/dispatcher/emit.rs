@@ -55,6 +55,18 @@ impl Dispatcher {
         draft: EventDraft,
         sync_emit: bool,
     ) -> Result<(Arc<Event>, RouteSet), EmitError> {
+        let (event, accepting) = self.prepare_event(draft, sync_emit)?;
+        Ok((self.inner.spares.wrap(event), accepting))
+    }
+
+    /// [`Dispatcher::prepare`] without the `Arc` (a batch emit wraps its events in
+    /// spares it took at once).
+    #[inline]
+    pub(super) fn prepare_event(
+        &self,
+        draft: EventDraft,
+        sync_emit: bool,
+    ) -> Result<(Event, RouteSet), EmitError> {
         let inner = &*self.inner;
         let accepting = self.routes_accepting(|f| f.accepts_draft(&draft));
         if sync_emit && inner.current_thread {
@@ -94,7 +106,7 @@ impl Dispatcher {
             // targets say when they delivered it.
             event.abandoned_seqs = inner.seq.announcement(event.seq, accepting.len());
         }
-        Ok((inner.spares.wrap(event), accepting))
+        Ok((event, accepting))
     }
 
     /// On the dispatcher's own current-thread runtime, a sync wait for queue room
@@ -139,7 +151,13 @@ impl Dispatcher {
     /// emits and [`Dispatcher::flush`] wake the worker at once.
     pub fn emit(&self, draft: impl Into<EventDraft>) -> Result<Emitted, EmitError> {
         let _in_flight = self.enter()?;
-        let (event, accepting) = self.prepare(draft.into(), true)?;
+        self.emit_entered(draft.into())
+    }
+
+    /// [`Dispatcher::emit`] once the caller counts as an emitter in flight.
+    #[inline]
+    pub(super) fn emit_entered(&self, draft: EventDraft) -> Result<Emitted, EmitError> {
+        let (event, accepting) = self.prepare(draft, true)?;
         let emitted = Emitted {
             id: event.id,
             seq: event.seq,
@@ -166,6 +184,13 @@ impl Dispatcher {
     fn queue_emitted(&self, i: usize, event: Arc<Event>, queued_at: QueuedAt) {
         let route = &self.inner.routes[i];
         route.counters.accepted.fetch_add(1, Ordering::Relaxed);
+        self.queue_counted(route, event, queued_at);
+    }
+
+    /// Queues a fire-and-forget event whose `accepted` count is already taken: waits
+    /// for room (`on_full = "block"`) or drops it, counted (`"drop"`).
+    #[inline]
+    pub(super) fn queue_counted(&self, route: &Route, event: Arc<Event>, queued_at: QueuedAt) {
         let item = Item::Event(Queued {
             event,
             ack: None,

@@ -229,3 +229,56 @@ pub enum BatchError {
         events: usize,
     },
 }
+
+/// Why [`Dispatcher::emit_batch`](super::Dispatcher::emit_batch) did not take every
+/// event of its batch: each event's own answer, in the batch's order, as `emit` of
+/// each in turn would have given it. An event answered `Ok` was queued to every
+/// accepting target (with that id and seq); one answered `Err` was queued nowhere and
+/// consumed no sequence number. Its `Debug` is its message ([`crate::ErrorReport`]).
+#[derive(Clone, PartialEq)]
+pub struct EmitBatchError {
+    /// Each event's answer, at its index in the batch.
+    pub results: Vec<Result<super::Emitted, EmitError>>,
+}
+
+impl EmitBatchError {
+    /// The events that were refused, with their index in the batch.
+    pub fn refused(&self) -> impl Iterator<Item = (usize, &EmitError)> {
+        self.results
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.as_ref().err().map(|e| (i, e)))
+    }
+
+    /// The events that were taken (queued), with their index in the batch.
+    pub fn taken(&self) -> impl Iterator<Item = (usize, &super::Emitted)> {
+        self.results
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.as_ref().ok().map(|e| (i, e)))
+    }
+}
+
+impl std::fmt::Display for EmitBatchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let refused = self.refused().count();
+        write!(
+            f,
+            "{refused} of the batch's {} event(s) were refused (the others were taken)",
+            self.results.len()
+        )?;
+        if let Some((i, _)) = self.refused().next() {
+            write!(f, "; the first, event {i} of the batch")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for EmitBatchError {
+    /// The first refused event's error.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.refused()
+            .next()
+            .map(|(_, e)| e as &(dyn std::error::Error + 'static))
+    }
+}

@@ -28,6 +28,7 @@ mod answer;
 mod builder;
 mod dead_letter;
 mod emit;
+mod emit_batch;
 mod error;
 mod flush_report;
 mod handover;
@@ -46,7 +47,9 @@ mod worker;
 
 pub use answer::{AckReport, BatchAck, EventAck};
 pub use builder::{DispatcherBuilder, DispatcherError, RuntimeSetupError};
-pub use error::{AckError, BatchError, DeliveryFailure, EmitError, FailureKind, SeqFileError};
+pub use error::{
+    AckError, BatchError, DeliveryFailure, EmitBatchError, EmitError, FailureKind, SeqFileError,
+};
 pub use options::{DeliveryOptions, DeliveryOptionsError, OnFull, DEFAULT_BATCH_MAX_EVENTS};
 pub use reader::{NodeStats, StatsReader};
 pub use routes::{RouteInfo, RouteSet, Routed};

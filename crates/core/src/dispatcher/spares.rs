@@ -58,6 +58,41 @@ impl Spares {
         Arc::new(event)
     }
 
+    /// Up to `n` spare `Arc`s under one lock, for a batch emit to fill with
+    /// [`Spares::wrap_taken`] (one lock for the batch instead of one per event); none
+    /// when another holds the lock (as [`Spares::wrap`], never waits).
+    pub(crate) fn take(&self, n: usize) -> Vec<Arc<Event>> {
+        match self.kept.try_lock() {
+            Ok(mut kept) => {
+                let from = kept.len().saturating_sub(n);
+                kept.split_off(from)
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// [`Spares::wrap`] from spares taken with [`Spares::take`].
+    pub(crate) fn wrap_taken(taken: &mut Vec<Arc<Event>>, event: Event) -> Arc<Event> {
+        if let Some(mut spare) = taken.pop() {
+            if let Some(slot) = Arc::get_mut(&mut spare) {
+                *slot = event;
+                return spare;
+            }
+        }
+        Arc::new(event)
+    }
+
+    /// Puts back the spares a batch emit took and did not fill (up to [`MAX_SPARES`];
+    /// the rest are dropped here).
+    pub(crate) fn put_back(&self, mut unused: Vec<Arc<Event>>) {
+        if unused.is_empty() {
+            return;
+        }
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        let room = MAX_SPARES.saturating_sub(kept.len()).min(unused.len());
+        kept.extend(unused.drain(..room));
+    }
+
     /// Keeps the `Arc`s of `delivered` that nothing else holds (another target may
     /// still have the event queued, a target may keep it) and whose message is small
     /// ([`MAX_SPARE_MESSAGE`]), up to [`MAX_SPARES`] in all; returns the others, for
