@@ -35,7 +35,11 @@ fn read_until(s: &mut TcpStream, needle: &str) -> String {
     let mut buf = [0u8; 4096];
     while !String::from_utf8_lossy(&seen).contains(needle) {
         let n = s.read(&mut buf).expect("the stream sent nothing for 60 s");
-        assert!(n > 0, "the stream closed: {}", String::from_utf8_lossy(&seen));
+        assert!(
+            n > 0,
+            "the stream closed: {}",
+            String::from_utf8_lossy(&seen)
+        );
         seen.extend_from_slice(&buf[..n]);
     }
     String::from_utf8_lossy(&seen).into_owned()
@@ -106,7 +110,9 @@ fn a_streams_lookalike_window_is_counted_refused_beyond_the_budget_and_given_bac
     let sent = read_until(&mut next, r#""seq":304"#);
     assert!(
         sent.contains("event: lookalikes")
-            && sent.contains(r#"{"column":".clientEvent.message.authUser","value":"lris","escaped":[0]}"#),
+            && sent.contains(
+                r#"{"column":".clientEvent.message.authUser","value":"lris","escaped":[0]}"#
+            ),
         "{sent}"
     );
     server.kill9();

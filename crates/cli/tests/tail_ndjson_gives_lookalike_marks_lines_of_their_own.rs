@@ -65,9 +65,7 @@ fn tail_ndjson_gives_the_marks_on_a_line_before_the_event_that_made_them() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let mark = |user: &str| {
-        json!({"column": ".clientEvent.message.authUser", "value": user, "escaped": [0]})
-    };
+    let mark = |user: &str| json!({"column": ".clientEvent.message.authUser", "value": user, "escaped": [0]});
     assert_eq!(
         said,
         [

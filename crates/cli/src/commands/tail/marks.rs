@@ -69,8 +69,7 @@ impl TailMarks {
                 BTreeSet::new()
             });
             escaped.extend(m.escaped.iter().copied());
-            let Some(&(column, word)) = LINE_COLUMNS.iter().find(|(c, _)| *c == m.column)
-            else {
+            let Some(&(column, word)) = LINE_COLUMNS.iter().find(|(c, _)| *c == m.column) else {
                 continue;
             };
             match said.iter_mut().find(|(c, _, _)| *c == column) {
@@ -128,10 +127,7 @@ mod tests {
             .unwrap(),
         );
         assert_eq!(said, [r"# look-alike authUser: \u{49}ris \u{6c}ris"]);
-        assert_eq!(
-            marks.escaped(".clientEvent.message.authUser", "lris"),
-            [0]
-        );
+        assert_eq!(marks.escaped(".clientEvent.message.authUser", "lris"), [0]);
         assert!(marks.escaped(".clientEvent.node", "lris").is_empty());
         assert!(parse(r#"{"a":1}"#).is_none());
     }

@@ -31,8 +31,8 @@ pub(super) const WINDOW_EVENTS: usize = crate::recent::RECENT_CAPACITY;
 
 /// The most bytes a stream's window holds ([`Running::held_bytes`], counted from
 /// above): 1000 events whose six values are short and repeat (a few nodes, topics and
-/// types, users and addresses seen again) take some hundreds of KB; events whose
-/// values are all distinct fill it at some 450 events. `max_streams` of them are open.
+/// types, users and addresses seen again) take some hundreds of KB; events whose six
+/// values are all distinct fill it at some 500 events. `max_streams` of them are open.
 pub(super) const WINDOW_BYTES: usize = 16 * GROWTH;
 
 /// The room a window takes at a time in `max_answer_memory_bytes`: counted when the
