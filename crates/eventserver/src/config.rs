@@ -15,7 +15,7 @@
 //! ack_timeout_ms = 30000             # 503 + Retry-After when destinations are slower
 //! max_concurrent_batches = 64        # 429 + Retry-After beyond this
 //! max_body_memory_bytes = 536870912  # memory for bodies in flight, 13 bytes per body byte; 503 beyond
-//! max_answer_memory_bytes = 268435456  # /v1/query, /v1/recent, /v1/stats, /v1/checkpoints, /metrics answers and /v1/stream backlogs held until sent, all together; 503 beyond
+//! max_answer_memory_bytes = 268435456  # /v1/query, /v1/recent, /v1/stats, /v1/checkpoints, /metrics answers and /v1/stream backlogs held until sent, and open streams' look-alike windows, all together; 503 beyond
 //! max_query_spill_bytes = 4294967296  # disk for one /v1/query's spill files (sorts, groups, joins past its memory); 507 beyond; 0 = no spilling
 //! query_niceness = 19                # CPU priority of the /v1/query worker processes: 19 (lowest, ingest first) to 0 (the server's)
 //! min_free_bytes = 0                 # 503 + Retry-After when the data dir has less free space

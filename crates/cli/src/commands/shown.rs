@@ -204,6 +204,12 @@ pub(crate) fn csv_cell<'a>(column: &str, text: &'a str) -> Cow<'a, str> {
 /// The console's live tail shows a value by the same rule (`cell` in console.js),
 /// each value in a cell of its own, so without quoting white space.
 pub(crate) fn line_value(raw: Option<&str>) -> String {
+    line_value_marked(raw, &[])
+}
+
+/// [`line_value`], with the characters at the indexes `marked` (code points, in order)
+/// of a string escaped too: the look-alikes a stream said of it (`tail`).
+pub(crate) fn line_value_marked(raw: Option<&str>, marked: &[usize]) -> String {
     let Some(raw) = raw.map(str::trim) else {
         return "-".to_owned();
     };
@@ -214,7 +220,7 @@ pub(crate) fn line_value(raw: Option<&str>) -> String {
         // Not JSON: the server sends JSON; shown as it came, and never bare.
         return quoted(&escape(raw));
     };
-    let shown = escape(&text);
+    let shown = escape_marked(&text, Backslash::Doubled, marked);
     if shown.is_empty()
         || shown == "-"
         || shown.starts_with('"')

@@ -1,6 +1,7 @@
 //! `auditrail tail`: follow the events an event server accepts, live, through its
 //! `GET /v1/stream` (Server-Sent Events), with the filters of `auditrail query events`.
-//! The server applies the filters; this command prints what it sends.
+//! The server applies the filters; this command prints what it sends, with the values
+//! it says look like others marked ([`marks`]).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -17,6 +18,10 @@ use serde_json::value::RawValue;
 
 use super::query::{runtime, FilterArgs};
 use super::shown;
+
+mod marks;
+
+use self::marks::TailMarks;
 
 /// Arguments of `auditrail tail`.
 #[derive(clap::Args)]
@@ -101,6 +106,7 @@ async fn follow(
         bail!("{url}: {status}: {}{hint}", body.trim());
     }
     let mut events = response.bytes_stream().eventsource();
+    let mut marks = TailMarks::default();
     while let Some(event) = events.next().await {
         let event = event.with_context(|| format!("{url}: the stream broke"))?;
         match event.event.as_str() {
@@ -115,13 +121,31 @@ async fn follow(
                  `auditrail query events` reads them from the store",
                 event.data
             ),
-            // Which values look like others (for the web console's tail, which marks
-            // them): no event. (The text lines show values by `shown`'s own rule.)
-            "lookalikes" => {}
+            // Which values look like others, said before the event that makes them:
+            // no event. Text: said on lines of their own and marked in the lines after;
+            // ndjson: as a line of its own.
+            "lookalikes" => {
+                let Some(said) = marks::parse(&event.data) else {
+                    crate::errln!(
+                        "auditrail: the server sent look-alikes that are not a list of marks; left out"
+                    );
+                    continue;
+                };
+                match format {
+                    TailFormat::Ndjson => {
+                        crate::outln!("{{\"lookalikes\":{}}}", event.data.trim())?;
+                    }
+                    TailFormat::Text => {
+                        for line in marks.add(&said) {
+                            crate::outln!("{line}")?;
+                        }
+                    }
+                }
+            }
             _ => {
                 let line = match format {
                     TailFormat::Ndjson => event.data,
-                    TailFormat::Text => text_line(&event.data),
+                    TailFormat::Text => text_line(&event.data, &marks),
                 };
                 crate::outln!("{line}")?;
             }
@@ -135,15 +159,16 @@ async fn follow(
 
 /// One event of the stream as a line of text, one word per value through
 /// [`shown::line_value`]: `-` for what it lacks, a string in quotes where bare it would
-/// read as another word or value, any other value as its JSON. Two different events
-/// never print the same line (their server timestamps aside).
+/// read as another word or value, any other value as its JSON; a string the stream
+/// said looks like another of its column with the characters it said escaped (`marks`).
+/// Two different events never print the same line (their server timestamps aside).
 ///
 /// The envelope is read member by member as raw JSON text, never into a
 /// `serde_json::Value`: a stored message may hold any valid JSON, such as a number
 /// beyond a double (`1e400`), which a `Value` cannot take (the whole line then failed
 /// to parse and was printed as the raw envelope). A repeated key counts once, the first
 /// time, as in `auditrail query events`.
-fn text_line(data: &str) -> String {
+fn text_line(data: &str, marks: &TailMarks) -> String {
     let Some([server_timestamp, client_event, omitted_bytes, cut_fields]) = members(
         data,
         [
@@ -166,16 +191,22 @@ fn text_line(data: &str) -> String {
     let [msg_type, auth_user] = message
         .and_then(|m| members(m.get(), ["msgType", "authUser"]))
         .unwrap_or_default();
-    [
-        server_timestamp,
-        node,
-        topic,
-        routing_key,
-        msg_type,
-        auth_user,
-    ]
-    .map(|v| shown::line_value(v.map(RawValue::get)))
-    .join(" ")
+    let words = [node, topic, routing_key, msg_type, auth_user]
+        .into_iter()
+        .zip(marks::LINE_COLUMNS)
+        .map(|(v, (column, _))| {
+            let raw = v.map(RawValue::get);
+            // Marks are of strings: a value that is none is in no column.
+            let marked = raw
+                .and_then(|r| serde_json::from_str::<Cow<'_, str>>(r).ok())
+                .map(|text| marks.escaped(column, &text))
+                .unwrap_or_default();
+            shown::line_value_marked(raw, &marked)
+        });
+    std::iter::once(shown::line_value(server_timestamp.map(RawValue::get)))
+        .chain(words)
+        .collect::<Vec<_>>()
+        .join(" ")
         + &stub_note(omitted_bytes, cut_fields)
 }
 

@@ -15,7 +15,8 @@
 //! them ([`marks`]), as a report answer's `lookalikes` does.
 //!
 //! The backlog (`limit`) counts in `max_answer_memory_bytes` until it is sent
-//! ([`backlog`]).
+//! ([`backlog`]), and the window of events the look-alikes are found in for as long as
+//! the stream runs ([`marks`]).
 //!
 //! At most `max_streams` streams are open at once; beyond, `503 too_many_streams`. A
 //! stream is a request in progress for as long as it runs, so the idle timeouts never
@@ -78,13 +79,16 @@ pub(super) async fn stream(
     // Picked (a filter reads each kept event) and written out off the async workers, in
     // the read answers' turn (read_turn.rs), after the view's lock was let go.
     let answers = state.queries.answers().clone();
+    // Its look-alike window's first room, before the backlog's work: a full budget
+    // refuses the stream without it.
+    let mut marks = StreamMarks::new(&answers)
+        .inspect_err(|e| state.metrics.request(PATH, e.status().as_u16()))?;
     let wanted = filter.clone().unwrap_or_default();
     let (backlog, marks) = state
         .read_turns
         .write("the stream's backlog", move || {
             let mut older = super::live::newest_matching(kept, &wanted, backlog_size);
             older.reverse();
-            let mut marks = StreamMarks::new();
             Backlog::hold(&answers, older, &mut marks).map(|backlog| (backlog, marks))
         })
         .await
@@ -198,7 +202,8 @@ struct Follower {
     reloads: tokio::sync::watch::Receiver<Arc<crate::access::Access>>,
     /// What the stream was opened with, checked again at each reload.
     credentials: Credentials,
-    /// The look-alikes said so far, of the backlog and the events since.
+    /// The look-alikes said so far, of the backlog and the events since, and the room
+    /// their window holds in `max_answer_memory_bytes` (given back with the follower).
     marks: StreamMarks,
     /// An event to send next: its look-alikes were just sent.
     pending: Option<Event>,

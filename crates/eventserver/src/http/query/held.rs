@@ -5,7 +5,8 @@
 //! `/v1/checkpoints` (a few hundred bytes per store destination: every answer read
 //! from the server's memory is counted, so that none is left for many unread
 //! connections to pile up) and a `/v1/stream`'s backlog (its `limit` kept events, up
-//! to 16 MB, [`Room`]). A
+//! to 16 MB, [`Room`]), and a stream's look-alike window for as long as the stream
+//! runs (up to 1 MiB, `stream/marks.rs`). A
 //! `/v1/recent` answer was held by its connection, uncounted, until read: 40
 //! connections that asked and never read held 670 MB, and `max_connections` of them
 //! some 8 GB; `max_streams` streams opened with `limit=1000` and never read, 2 GB.
@@ -137,18 +138,64 @@ impl AnswerBudget {
 
     /// `503 answer_memory`: the answers held leave no room for one of `len` bytes.
     fn no_room(&self, len: usize) -> ApiError {
+        self.no_room_for(&format!("the answer is {len} bytes"))
+    }
+
+    /// `503 answer_memory`, its message starting with `what` needs room ("the answer
+    /// is N bytes").
+    fn no_room_for(&self, what: &str) -> ApiError {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "answer_memory",
             format!(
-                "the answer is {len} bytes and the answers not yet read by their clients \
-                 hold {} of the {} bytes the server allows (max_answer_memory_bytes); \
-                 retry later",
+                "{what} and the answers not yet read by their clients hold {} of the {} \
+                 bytes the server allows (max_answer_memory_bytes); retry later",
                 self.total - self.bytes.available_permits(),
                 self.total
             ),
         )
         .retry_after(RETRY)
+    }
+
+    /// [`AnswerBudget::room`] for what is not an answer but is held for a client as
+    /// long as its request runs (a `/v1/stream`'s look-alike window, `len` bytes when
+    /// it opens), `what` saying it in the refusals ("the stream's look-alike window
+    /// needs N bytes"): `503 answer_memory` when the answers held leave no room for it,
+    /// `400 query_failed` when it is larger than the whole budget (only the budget can
+    /// grow).
+    pub(crate) fn room_for(&self, what: &str, len: usize) -> Result<Room, ApiError> {
+        if len > self.total {
+            return Err(ApiError::bad_request(
+                "query_failed",
+                format!(
+                    "{what}, more than the {} bytes the server holds for all the answers \
+                     not yet read (max_answer_memory_bytes); raise max_answer_memory_bytes",
+                    self.total
+                ),
+            ));
+        }
+        // `len <= total <= u32::MAX`.
+        let permit = self
+            .bytes
+            .clone()
+            .try_acquire_many_owned(len as u32)
+            .map_err(|_| self.no_room_for(what))?;
+        Ok(Room { permit })
+    }
+
+    /// Counts `len` bytes more in `room`, when the answers held leave room for them;
+    /// `false` (and `room` as it was) when they do not.
+    pub(crate) fn try_grow(&self, room: &mut Room, len: usize) -> bool {
+        let Ok(len) = u32::try_from(len) else {
+            return false;
+        };
+        match self.bytes.clone().try_acquire_many_owned(len) {
+            Ok(more) => {
+                room.permit.merge(more);
+                true
+            }
+            Err(_) => false,
+        }
     }
 }
 
@@ -170,6 +217,11 @@ pub(crate) struct Room {
 }
 
 impl Room {
+    /// The bytes counted.
+    pub(crate) fn bytes(&self) -> usize {
+        self.permit.num_permits()
+    }
+
     /// Gives back `len` of the bytes counted (all that are left, if fewer).
     pub(crate) fn give_back(&mut self, len: usize) {
         let len = len.min(self.permit.num_permits());

@@ -1,6 +1,8 @@
-//! `auditrail tail` prints the stream's events, not its `event: lookalikes` messages
-//! (which values look like others, for the web console's tail): a follower of events
-//! holding `Iris` and `lris` printed the list of marks as one more event.
+//! `auditrail tail --format ndjson` gives each `event: lookalikes` message of the stream
+//! (which values look like others, for the lines that follow to mark) as a line of its
+//! own, `{"lookalikes":[...]}`, the server's list as it sent it, before the event that
+//! made it; every other line is an event in its envelope. Before 2026-12-08 it left
+//! them out (and before that printed the list as one more event).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::serve_support;
@@ -14,7 +16,7 @@ use serde_json::{json, Value};
 use serve_support::*;
 
 #[test]
-fn tail_prints_the_events_alone() {
+fn tail_ndjson_gives_the_marks_on_a_line_before_the_event_that_made_them() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), &["--data-dir", "data"]);
     let url = format!("http://{}", server.addr);
@@ -50,16 +52,28 @@ fn tail_prints_the_events_alone() {
             let _ = tx.send(line);
         }
     });
-    let mut users = Vec::new();
-    for _ in 0..3 {
+    let mut said = Vec::new();
+    for _ in 0..4 {
         let line = lines
             .recv_timeout(Duration::from_secs(30))
             .expect("tail printed no line within 30 s");
         let v: Value = serde_json::from_str(&line).unwrap();
-        users.push(v["clientEvent"]["message"]["authUser"].clone());
+        said.push(match v.get("lookalikes") {
+            Some(marks) => json!({ "lookalikes": marks }),
+            None => v["clientEvent"]["message"]["authUser"].clone(),
+        });
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    assert_eq!(users, [json!("Iris"), json!("lris"), json!("bob")]);
+    let mark = |user: &str| json!({"column": ".clientEvent.message.authUser", "value": user, "escaped": [0]});
+    assert_eq!(
+        said,
+        [
+            json!("Iris"),
+            json!({ "lookalikes": [mark("Iris"), mark("lris")] }),
+            json!("lris"),
+            json!("bob")
+        ]
+    );
     server.kill9();
 }
