@@ -11,11 +11,12 @@
 //! gets the lines again.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::path::Path;
+
 use crate::serve_support::{
     self, assert_not_made_again, paths_under, post_accepted, start, start_sealing_every_record,
     wait_until, ServerProc,
 };
-use std::path::Path;
 
 const SALT: u64 = 6503;
 

@@ -10,8 +10,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::serve_support::{
-    assert_not_made_again, post_accepted, start_sealing_every_record, wait_until,
-    witness_giving_up_at, Port,
+    assert_not_made_again, post_accepted, wait_until, witness_giving_up_with_the_data_folder_moved,
+    Port,
 };
 
 const SALT: u64 = 6505;
@@ -20,14 +20,9 @@ const SALT: u64 = 6505;
 fn witness_dead_letters_do_not_make_a_moved_data_folder_again() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    // Nothing listens there: the lines wait in the spool, which is all this needs.
     let witness = Port::new();
-    let server = start_sealing_every_record(d, &witness_giving_up_at(&witness));
+    let server = witness_giving_up_with_the_data_folder_moved(d, &witness, SALT);
     let data = d.join("data");
-    post_accepted(&server, 1, SALT);
-
-    let moved = d.join("data.moved");
-    std::fs::rename(&data, &moved).unwrap();
     post_accepted(&server, 2, SALT);
     // The line given up (its dead letter refused), or (the fault) the folder made again.
     wait_until("the line given up", &[&server], || {

@@ -10,7 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::serve_support::{
-    post_accepted, start_sealing_every_record, wait_until, witness_giving_up_at, Port,
+    post_accepted, wait_until, witness_giving_up_with_the_data_folder_moved, Port,
 };
 
 const SALT: u64 = 6605;
@@ -21,13 +21,9 @@ const MADE_AGAIN: &str = "event not dead-lettered while the data folder is away"
 fn a_witness_line_given_up_while_the_data_folder_is_away_is_not_logged_as_lost() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    // Nothing listens there: the lines wait in the spool, which is all this needs.
     let witness = Port::new();
-    let server = start_sealing_every_record(d, &witness_giving_up_at(&witness));
+    let server = witness_giving_up_with_the_data_folder_moved(d, &witness, SALT);
     let data = d.join("data");
-    post_accepted(&server, 1, SALT);
-
-    std::fs::rename(&data, d.join("data.moved")).unwrap();
     post_accepted(&server, 2, SALT);
     // The line given up, its dead letter refused: said one way or the other.
     wait_until("the line given up", &[&server], || {

@@ -818,13 +818,25 @@ pub(crate) fn send_one_login(node: &str, settings: &str, destination: Option<&st
     }
 }
 
-/// A `[[witnesses]]` table: an event server at `port` that gives a line up after a
-/// second of failed retries (`retry_max_elapsed_s = 1`).
-pub(crate) fn witness_giving_up_at(port: &Port) -> String {
-    format!(
-        "[[witnesses]]\ntype = \"eventserver\"\nurl = \"{}\"\nretry_max_elapsed_s = 1\n",
-        port.url()
-    )
+/// A server in `dir` ([`start_sealing_every_record`]) whose witness, an event server at
+/// `witness` where nobody listens (its lines wait in its spool), gives a line up after a
+/// second of failed retries (`retry_max_elapsed_s = 1`); it took event 1 (its id
+/// salted with `salt`), then its data folder `dir/data` was moved to `dir/data.moved`.
+pub(crate) fn witness_giving_up_with_the_data_folder_moved(
+    dir: &Path,
+    witness: &Port,
+    salt: u64,
+) -> ServerProc {
+    let server = start_sealing_every_record(
+        dir,
+        &format!(
+            "[[witnesses]]\ntype = \"eventserver\"\nurl = \"{}\"\nretry_max_elapsed_s = 1\n",
+            witness.url()
+        ),
+    );
+    post_accepted(&server, 1, salt);
+    std::fs::rename(dir.join("data"), dir.join("data.moved")).unwrap();
+    server
 }
 
 /// A `[[witnesses]]` table: a `file` witness `w` writing into `dir`.
