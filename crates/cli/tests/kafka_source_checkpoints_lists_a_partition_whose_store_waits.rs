@@ -11,26 +11,19 @@
 use crate::kafka_support;
 use crate::serve_support;
 
-use kafka_support::{
-    brokers, create_topic, listed_partition_stores_until, produce_to_partition, shared_key,
-    storing_config, unique,
-};
+use kafka_support::{listed_partition_stores_until, one_source, produce_to_partition, OneSource};
 use serve_support::start;
 
 #[test]
 fn a_partition_whose_store_is_locked_is_listed_waiting_then_open() {
-    let brokers = brokers();
-    let topic = unique("ckwait");
-    create_topic(&brokers, &topic, 1);
-    let dir = tempfile::tempdir().unwrap();
+    let OneSource {
+        dir,
+        brokers,
+        topic,
+        root,
+        ..
+    } = one_source("ckwait", "");
     let d = dir.path();
-    let (key, _) = shared_key(d);
-    let root = d.join("partitions");
-    std::fs::write(
-        d.join("s.toml"),
-        storing_config("s-data", &key, &brokers, &topic, &unique("g"), &root),
-    )
-    .unwrap();
     produce_to_partition(&brokers, &topic, 0, "node-a", 1..=3);
     // The store's single-writer lock (a `flock` on its folder), held as a previous
     // owner still closing it would.

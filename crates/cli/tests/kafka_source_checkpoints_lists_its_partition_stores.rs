@@ -13,7 +13,7 @@ use crate::serve_support;
 
 use kafka_support::{
     brokers, create_topic, listed_partition_stores_until as wait_for, produce_to_partition,
-    shared_key, storing_config, unique, verify_in,
+    shared_key, unique, verify_in, write_group,
 };
 use serve_support::start;
 
@@ -26,18 +26,9 @@ fn checkpoints_list_each_open_partition_store_as_verify_finds_it() {
     let d = dir.path();
     let (key, public) = shared_key(d);
     let root = d.join("partitions");
-    let group = unique("g");
-    std::fs::write(
-        d.join("s.toml"),
-        storing_config("s-data", &key, &brokers, &topic, &group, &root),
-    )
-    .unwrap();
     // A second server of the group (its own data dir, the same shared store root).
-    std::fs::write(
-        d.join("s2.toml"),
-        storing_config("s2-data", &key, &brokers, &topic, &group, &root),
-    )
-    .unwrap();
+    let servers = [("s.toml", "s-data"), ("s2.toml", "s2-data")];
+    write_group(d, &servers, &key, &brokers, &topic, &root);
     produce_to_partition(&brokers, &topic, 0, "node-a", 1..=7);
     produce_to_partition(&brokers, &topic, 1, "node-b", 1..=4);
 

@@ -12,29 +12,12 @@ use crate::kafka_support;
 use crate::serve_support;
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
 
 use kafka_support::{
-    brokers, create_topic, metric, produce_to_partition, remove_last_record, serve_until_stored,
-    shared_key, storing_config, unique,
+    brokers, create_topic, metric, produce_to_both_partitions, remove_last_record,
+    serve_until_stored, shared_key, unique, write_group, TWO_SERVERS,
 };
-use serve_support::{request, start, ServerProc};
-
-fn wait_until(what: &str, servers: &[&ServerProc], mut f: impl FnMut() -> bool) {
-    let until = Instant::now() + Duration::from_secs(90);
-    while !f() {
-        assert!(
-            Instant::now() < until,
-            "timed out waiting for {what}: {}",
-            servers
-                .iter()
-                .map(|s| s.stderr())
-                .collect::<Vec<_>>()
-                .join("\n----\n")
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
+use serve_support::{request, start, wait_until, ServerProc};
 
 /// The partitions `/readyz` names as held (all of `topic`).
 fn held_partitions(server: &ServerProc, topic: &str) -> BTreeSet<i64> {
@@ -66,16 +49,8 @@ fn a_held_partition_store_is_released_when_revoked_and_held_again_by_its_next_ow
     let d = dir.path();
     let (key, _) = shared_key(d);
     let root = d.join("partitions");
-    let group = unique("g");
-    for (file, data) in [("a.toml", "a-data"), ("b.toml", "b-data")] {
-        std::fs::write(
-            d.join(file),
-            storing_config(data, &key, &brokers, &topic, &group, &root),
-        )
-        .unwrap();
-    }
-    produce_to_partition(&brokers, &topic, 0, "node-a", 1..=3);
-    produce_to_partition(&brokers, &topic, 1, "node-b", 1..=3);
+    write_group(d, TWO_SERVERS, &key, &brokers, &topic, &root);
+    produce_to_both_partitions(&brokers, &topic, 1..=3);
     serve_until_stored(d, "a.toml", &root, 6);
     for p in ["0", "1"] {
         remove_last_record(&root.join(&topic).join(p).join("store"));

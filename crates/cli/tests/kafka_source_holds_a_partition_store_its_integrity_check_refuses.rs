@@ -14,45 +14,29 @@
 use crate::kafka_support;
 use crate::serve_support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kafka_support::{
-    brokers, create_topic, files_in, id_counts, metric, owner_epoch, produce_to_partition,
-    remove_last_record, run_in, serve_until_stored, shared_key, storing_config, unique,
+    files_in, id_counts, metric, owner_epoch, partitioned_source, produce_to_both_partitions,
+    remove_last_record, run_in, serve_until_stored, OneSource,
 };
-use serve_support::{request, start, stored_ids, ServerProc};
+use serve_support::{request, start, stored_ids, wait_until};
 
 /// The text of the line that says a partition store is held.
 const HELD: &str = "partition store held";
 
-fn wait_until(what: &str, server: &ServerProc, mut f: impl FnMut() -> bool) {
-    let until = Instant::now() + Duration::from_secs(60);
-    while !f() {
-        assert!(
-            Instant::now() < until,
-            "timed out waiting for {what}: {}",
-            server.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 #[test]
 fn a_refused_partition_store_is_held_not_reopened() {
-    let brokers = brokers();
-    let topic = unique("held");
-    create_topic(&brokers, &topic, 2);
-    let dir = tempfile::tempdir().unwrap();
+    let OneSource {
+        dir,
+        brokers,
+        topic,
+        root,
+        key,
+        ..
+    } = partitioned_source("held", 2);
     let d = dir.path();
-    let (key, _) = shared_key(d);
-    let root = d.join("partitions");
-    std::fs::write(
-        d.join("s.toml"),
-        storing_config("s-data", &key, &brokers, &topic, &unique("g"), &root),
-    )
-    .unwrap();
-    produce_to_partition(&brokers, &topic, 0, "node-a", 1..=3);
-    produce_to_partition(&brokers, &topic, 1, "node-b", 1..=3);
+    produce_to_both_partitions(&brokers, &topic, 1..=3);
     serve_until_stored(d, "s.toml", &root, 6);
 
     let held_dir = root.join(&topic).join("0");
@@ -60,13 +44,12 @@ fn a_refused_partition_store_is_held_not_reopened() {
     let other_store = root.join(&topic).join("1").join("store");
     remove_last_record(&held_store);
     let epoch_before = owner_epoch(&held_dir);
-    produce_to_partition(&brokers, &topic, 0, "node-a", 4..=6);
-    produce_to_partition(&brokers, &topic, 1, "node-b", 4..=6);
+    produce_to_both_partitions(&brokers, &topic, 4..=6);
 
     let server = start(d, &["--config", "s.toml"]);
     wait_until(
         "the other partition's events and the refused store's open",
-        &server,
+        &[&server],
         || stored_ids(&other_store).len() == 6 && owner_epoch(&held_dir) > epoch_before,
     );
     // What an open changes on disk (the owner epoch, a recovery's repairs) changes no

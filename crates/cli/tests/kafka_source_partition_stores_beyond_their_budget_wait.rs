@@ -12,27 +12,20 @@ use crate::kafka_support;
 use crate::serve_support;
 
 use kafka_support::{
-    brokers, create_topic, listed_partition_stores_until, produce_to_partition, shared_key,
-    storing_config, unique,
+    listed_partition_stores_until, partitioned_source, produce_to_both_partitions, OneSource,
 };
 use serve_support::start_with_open_file_limit;
 
 #[test]
 fn of_two_partitions_one_store_opens_and_the_other_waits_for_descriptors() {
-    let brokers = brokers();
-    let topic = unique("fdwait");
-    create_topic(&brokers, &topic, 2);
-    let dir = tempfile::tempdir().unwrap();
+    let OneSource {
+        dir,
+        brokers,
+        topic,
+        ..
+    } = partitioned_source("fdwait", 2);
     let d = dir.path();
-    let (key, _) = shared_key(d);
-    let root = d.join("partitions");
-    std::fs::write(
-        d.join("s.toml"),
-        storing_config("s-data", &key, &brokers, &topic, &unique("g"), &root),
-    )
-    .unwrap();
-    produce_to_partition(&brokers, &topic, 0, "node-a", 1..=2);
-    produce_to_partition(&brokers, &topic, 1, "node-b", 1..=2);
+    produce_to_both_partitions(&brokers, &topic, 1..=2);
 
     let server = start_with_open_file_limit(d, 512, &["--config", "s.toml"]);
     let list =

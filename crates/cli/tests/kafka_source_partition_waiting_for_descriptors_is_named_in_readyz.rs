@@ -15,27 +15,22 @@ use crate::kafka_support;
 use crate::serve_support;
 
 use kafka_support::{
-    brokers, create_topic, listed_partition_stores_until, metric, produce_to_partition, shared_key,
-    storing_config, unique,
+    listed_partition_stores_until, metric, partitioned_source, produce_to_both_partitions,
+    OneSource,
 };
 use serve_support::{request, start_with_open_file_limit};
 
 #[test]
 fn a_partition_waiting_for_descriptors_is_named_in_readyz_and_its_wait_counted() {
-    let brokers = brokers();
-    let topic = unique("fdready");
-    create_topic(&brokers, &topic, 2);
-    let dir = tempfile::tempdir().unwrap();
+    let OneSource {
+        dir,
+        brokers,
+        topic,
+        root,
+        ..
+    } = partitioned_source("fdready", 2);
     let d = dir.path();
-    let (key, _) = shared_key(d);
-    let root = d.join("partitions");
-    std::fs::write(
-        d.join("s.toml"),
-        storing_config("s-data", &key, &brokers, &topic, &unique("g"), &root),
-    )
-    .unwrap();
-    produce_to_partition(&brokers, &topic, 0, "node-a", 1..=2);
-    produce_to_partition(&brokers, &topic, 1, "node-b", 1..=2);
+    produce_to_both_partitions(&brokers, &topic, 1..=2);
 
     let server = start_with_open_file_limit(d, 512, &["--config", "s.toml"]);
     let list = listed_partition_stores_until(&server, "one open, one waiting", |l| {

@@ -9,25 +9,15 @@
 use crate::kafka_support;
 use crate::serve_support;
 
-use kafka_support::{
-    brokers, create_topic, listed_partition_stores_until, shared_key, storing_config, unique,
-};
+use kafka_support::{listed_partition_stores_until, one_source, OneSource};
 use serve_support::start;
 
 #[test]
 fn the_waiting_entry_of_a_store_path_that_is_a_file_names_it_once() {
-    let brokers = brokers();
-    let topic = unique("ckonce");
-    create_topic(&brokers, &topic, 1);
-    let dir = tempfile::tempdir().unwrap();
+    let OneSource {
+        dir, topic, root, ..
+    } = one_source("ckonce", "");
     let d = dir.path();
-    let (key, _) = shared_key(d);
-    let root = d.join("partitions");
-    std::fs::write(
-        d.join("s.toml"),
-        storing_config("s-data", &key, &brokers, &topic, &unique("g"), &root),
-    )
-    .unwrap();
     let store = root.join(&topic).join("0").join("store");
     std::fs::create_dir_all(store.parent().unwrap()).unwrap();
     std::fs::write(&store, b"x\n").unwrap();

@@ -10,25 +10,12 @@ use crate::kafka_support;
 use crate::serve_support;
 
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kafka_support::{
-    brokers, create_topic, id_counts, ingest_config, metric, partition_stores, shared_key,
-    storing_config, unique, verify,
+    id_counts, ingest_config, metric, one_source, partition_stores, verify, OneSource,
 };
-use serve_support::{event_line, new_id, post_events, start, ServerProc};
-
-fn wait_until(what: &str, server: &ServerProc, mut f: impl FnMut() -> bool) {
-    let until = Instant::now() + Duration::from_secs(60);
-    while !f() {
-        assert!(
-            Instant::now() < until,
-            "timed out waiting for {what}: {}",
-            server.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
+use serve_support::{event_line, new_id, post_events, start, wait_until, ServerProc};
 
 fn send(ingest: &ServerProc, first: u64, acked: &mut HashSet<String>) {
     let ids: Vec<String> = (first..first + 20).map(|s| new_id(s, 77)).collect();
@@ -44,25 +31,21 @@ fn send(ingest: &ServerProc, first: u64, acked: &mut HashSet<String>) {
 
 #[test]
 fn a_locked_partition_store_is_waited_for_then_resumed() {
-    let brokers = brokers();
-    let topic = unique("locked");
-    create_topic(&brokers, &topic, 1);
-    let dir = tempfile::tempdir().unwrap();
+    let OneSource {
+        dir,
+        brokers,
+        topic,
+        root,
+        public,
+        ..
+    } = one_source("locked", "");
     let d = dir.path();
-    let (key, public) = shared_key(d);
-    let root = d.join("partitions");
-    let group = unique("g");
-    std::fs::write(
-        d.join("s.toml"),
-        storing_config("s-data", &key, &brokers, &topic, &group, &root),
-    )
-    .unwrap();
     std::fs::write(d.join("i.toml"), ingest_config("i-data", &brokers, &topic)).unwrap();
     let ingest = start(d, &["--config", "i.toml"]);
     let mut acked = HashSet::new();
     send(&ingest, 1, &mut acked);
     let server = start(d, &["--config", "s.toml"]);
-    wait_until("the first events stored", &server, || {
+    wait_until("the first events stored", &[&server], || {
         id_counts(&root).len() == 20
     });
     assert_eq!(server.terminate(), 0);
@@ -78,7 +61,7 @@ fn a_locked_partition_store_is_waited_for_then_resumed() {
     .unwrap();
     send(&ingest, 21, &mut acked);
     let server = start(d, &["--config", "s.toml"]);
-    wait_until("the partition to wait for its store", &server, || {
+    wait_until("the partition to wait for its store", &[&server], || {
         metric(&server, "auditrail_kafka_source_partitions_assigned") == 1
             && metric(&server, "auditrail_kafka_source_partitions_waiting") == 1
     });
@@ -90,14 +73,14 @@ fn a_locked_partition_store_is_waited_for_then_resumed() {
     );
 
     drop(holder);
-    wait_until("every event stored", &server, || {
+    wait_until("every event stored", &[&server], || {
         id_counts(&root).len() == 40
     });
-    wait_until("no partition waiting", &server, || {
+    wait_until("no partition waiting", &[&server], || {
         metric(&server, "auditrail_kafka_source_partitions_waiting") == 0
     });
     send(&ingest, 41, &mut acked);
-    wait_until("the events sent after the wait", &server, || {
+    wait_until("the events sent after the wait", &[&server], || {
         id_counts(&root).len() == 60
     });
     let log = server.stderr();

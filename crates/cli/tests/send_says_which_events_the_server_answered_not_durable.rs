@@ -8,47 +8,22 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use crate::common;
-
-use auditrail_testkit::server::ServerProcess;
+use crate::serve_support::{send_one_login, Sent, UNSYNCED_STORE};
 
 /// Sends one event to a server started with `destination` (none: the default durable
-/// store); returns the exit status, the summary and stderr.
-fn send_to(destination: Option<&str>) -> (Option<i32>, serde_json::Value, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let config = destination.map(|d| {
-        let file = dir.path().join("server.toml");
-        std::fs::write(
-            &file,
-            format!("data_dir = {:?}\n{d}", data.display().to_string()),
-        )
-        .unwrap();
-        file
-    });
-    let server = ServerProcess::start(&data, config.as_deref());
-    let node = common::Node::with_eventserver_target("node-durable", &server.url, "");
-    let out = node.send_login("20");
-    let (stdout, stderr) = common::text(&out);
-    let summary: serde_json::Value =
-        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
-    assert_eq!(server.stored().len(), 1, "{stdout}\n{stderr}");
-    (out.status.code(), summary, stderr)
+/// store).
+fn send_to(destination: Option<&str>) -> Sent {
+    send_one_login("node-durable", "", destination)
 }
 
 #[test]
 fn an_event_the_server_answered_not_durable_is_counted_and_exits_5() {
-    let (status, summary, stderr) = send_to(Some(
-        "[[destinations]]\ntype = \"store\"\npath = \"store\"\n\
-         flush = { every_bytes = 1048576, every_seconds = 60 }\n",
-    ));
-    assert_eq!(status, Some(5), "{summary}\n{stderr}");
+    let sent = send_to(Some(UNSYNCED_STORE));
+    let (summary, stderr) = (&sent.summary, &sent.stderr);
+    assert_eq!(sent.status, Some(5), "{summary}\n{stderr}");
     assert_eq!(summary["acknowledged"], 1, "{summary}");
     assert_eq!(summary["notDurable"], 1, "{summary}");
-    let line = stderr
-        .lines()
-        .find(|l| l.contains("target central (eventserver)"))
-        .unwrap_or_else(|| panic!("no target line: {stderr}"));
+    let line = sent.target_line();
     assert!(
         line.contains("1 delivered") && line.contains("1 NOT DURABLE at the event server"),
         "{line}"
@@ -57,8 +32,5 @@ fn an_event_the_server_answered_not_durable_is_counted_and_exits_5() {
 
 #[test]
 fn an_event_the_server_answered_durable_exits_0() {
-    let (status, summary, stderr) = send_to(None);
-    assert_eq!(status, Some(0), "{summary}\n{stderr}");
-    assert_eq!(summary["notDurable"], 0, "{summary}");
-    assert!(!stderr.contains("NOT DURABLE"), "{stderr}");
+    send_to(None).assert_durable();
 }

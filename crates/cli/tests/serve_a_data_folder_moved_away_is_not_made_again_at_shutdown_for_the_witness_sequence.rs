@@ -8,39 +8,24 @@
 //! why the number is not recorded, naming the data folder.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use crate::serve_support::{event_line, new_id, post_events, start, wait_for_log, ServerProc};
+use crate::serve_support::{
+    file_witness, paths_under, post_accepted, start_sealing_every_record, wait_for_log,
+};
 
 const SALT: u64 = 6504;
-
-fn post(server: &ServerProc, n: u64) {
-    let (status, answer) = post_events(&server.addr, &event_line(&new_id(n, SALT), "n1", n), None)
-        .unwrap_or_else(|e| panic!("no answer: {e}\n{}", server.stderr()));
-    assert_eq!(status, 200, "{answer}\n{}", server.stderr());
-}
 
 #[test]
 fn the_witness_sequence_file_does_not_make_a_moved_data_folder_again_at_shutdown() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let store = d.join("stores/a");
-    let out = d.join("witness-out");
-    std::fs::write(
-        d.join("server.toml"),
-        format!(
-            "data_dir = \"data\"\n[checkpoints]\nevery_records = 1\n\
-             [[witnesses]]\nname = \"w\"\ntype = \"file\"\ndir = {out:?}\n\
-             [[destinations]]\nname = \"a\"\ntype = \"store\"\npath = {store:?}\n"
-        ),
-    )
-    .unwrap();
-    let server = start(d, &["--config", "server.toml"]);
+    let server = start_sealing_every_record(d, &file_witness(&d.join("witness-out")));
     let data = d.join("data");
-    post(&server, 1);
+    post_accepted(&server, 1, SALT);
     assert!(data.join("witness/seq").is_dir(), "{}", server.stderr());
 
     let moved = d.join("data.moved");
     std::fs::rename(&data, &moved).unwrap();
-    post(&server, 2);
+    post_accepted(&server, 2, SALT);
     // The data folder's move is seen (by the marks) before the stop.
     wait_for_log(&server, "moved away or removed while the server runs");
     let stderr = server.stderr_path.clone();
@@ -49,7 +34,7 @@ fn the_witness_sequence_file_does_not_make_a_moved_data_folder_again_at_shutdown
     assert!(
         !data.exists(),
         "made again at its path: {:?}\n{log}",
-        std::fs::read_dir(&data).map(|d| d.flatten().map(|e| e.path()).collect::<Vec<_>>()),
+        paths_under(&data),
     );
     let said: Vec<&str> = log
         .lines()

@@ -10,10 +10,10 @@
 //! into its audit file there again (the batch held meanwhile included).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
-use std::time::{Duration, Instant};
-
-use crate::serve_support::{self, event_line, new_id, post_events, start};
+use crate::serve_support::{
+    self, assert_not_made_again, event_line, new_id, paths_under, post_accepted, post_events,
+    post_until_accepted, start_with_config, wait_until,
+};
 
 const SALT: u64 = 6511;
 
@@ -24,23 +24,16 @@ fn a_file_destination_does_not_make_a_moved_data_folder_again() {
     let store = d.join("stores/a");
     // A short acknowledgement timeout: the batch sent while the folder is away is
     // answered `503` (the file destination cannot write it) without a long wait.
-    std::fs::write(
-        d.join("server.toml"),
-        format!(
+    let server = start_with_config(
+        d,
+        &format!(
             "data_dir = \"data\"\nack_timeout_ms = 1000\n\
              [[destinations]]\nname = \"a\"\ntype = \"store\"\npath = {store:?}\n\
              [[destinations]]\nname = \"f\"\ntype = \"file\"\n"
         ),
-    )
-    .unwrap();
-    let server = start(d, &["--config", "server.toml"]);
+    );
     let data = d.join("data");
-    let post = |n: u64| {
-        post_events(&server.addr, &event_line(&new_id(n, SALT), "n1", n), None)
-            .unwrap_or_else(|e| panic!("no answer: {e}\n{}", server.stderr()))
-    };
-    let (status, answer) = post(1);
-    assert_eq!(status, 200, "{answer}\n{}", server.stderr());
+    post_accepted(&server, 1, SALT);
     assert!(
         data.join("audit/audit.log").is_file(),
         "{}",
@@ -49,17 +42,13 @@ fn a_file_destination_does_not_make_a_moved_data_folder_again() {
 
     let moved = d.join("data.moved");
     std::fs::rename(&data, &moved).unwrap();
-    let (status, answer) = post(2);
+    let (status, answer) =
+        post_events(&server.addr, &event_line(&new_id(2, SALT), "n1", 2), None).unwrap();
     assert_eq!(
         status, 503,
         "the file destination cannot write it: {answer}"
     );
-    assert!(
-        !data.exists(),
-        "made again at its path: {:?}\n{}",
-        walk(&data),
-        server.stderr()
-    );
+    assert_not_made_again(&server, &data);
     let log = server.stderr();
     assert!(
         log.contains(&format!(
@@ -70,7 +59,7 @@ fn a_file_destination_does_not_make_a_moved_data_folder_again() {
     );
     let (_, ready) = serve_support::request(&server.addr, "GET", "/readyz", &[], b"").unwrap();
     assert!(ready.contains("data_folder_moved"), "{ready}");
-    assert!(!data.exists(), "{:?}", walk(&data));
+    assert!(!data.exists(), "{:?}", paths_under(&data));
 
     // Back: the destination writes into the audit file moved back with it, the batch
     // held meanwhile included.
@@ -78,45 +67,17 @@ fn a_file_destination_does_not_make_a_moved_data_folder_again() {
     // Sent again while answered 503, as a node does: the held batch may still be in
     // its retry's back-off (past a second by then) when the next one comes, which then
     // waits past the 1 s acknowledgement time-out (CI failed so once under load).
-    let until = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (status, answer) = post(3);
-        if status == 200 {
-            break;
-        }
-        assert!(
-            status == 503 && Instant::now() < until,
-            "{status} {answer}\n{}",
-            server.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    post_until_accepted(&server, 3, SALT);
     let audit = data.join("audit/audit.log");
-    let until = Instant::now() + Duration::from_secs(60);
-    loop {
+    wait_until("the three events in the audit file", &[&server], || {
         let lines = std::fs::read_to_string(&audit).unwrap();
         let has = |n: u64| lines.contains(&new_id(n, SALT));
-        if has(1) && has(2) && has(3) {
-            break;
-        }
-        assert!(Instant::now() < until, "{lines}\n{}", server.stderr());
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(!data.join("data.moved").exists(), "{:?}", walk(&data));
+        has(1) && has(2) && has(3)
+    });
+    assert!(
+        !data.join("data.moved").exists(),
+        "{:?}",
+        paths_under(&data)
+    );
     assert_eq!(server.terminate(), 0);
-}
-
-/// What is under `dir` (for a failure's message).
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            if e.path().is_dir() {
-                todo.push(e.path());
-            }
-            out.push(e.path());
-        }
-    }
-    out
 }

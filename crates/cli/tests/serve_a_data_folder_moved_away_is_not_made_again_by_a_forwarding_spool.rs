@@ -9,9 +9,10 @@
 //! moved back the spool takes batches again, those it held still there.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
-
-use crate::serve_support::{event_line, new_id, post_events, request, start};
+use crate::serve_support::{
+    assert_not_made_again, event_line, new_id, paths_under, post_accepted, post_events,
+    post_until_accepted, request, start_with_config,
+};
 
 const SALT: u64 = 6512;
 const REFUSED: &str = "the spool folder is gone with the data folder holding it";
@@ -24,35 +25,24 @@ fn a_forwarding_spool_does_not_make_a_moved_data_folder_again() {
     let down = auditrail_testkit::port::Port::new();
     // A short acknowledgement timeout: the batch sent while the folder is away is
     // answered `503` (the spool cannot take it) without a long wait.
-    std::fs::write(
-        d.join("server.toml"),
-        format!(
+    let server = start_with_config(
+        d,
+        &format!(
             "data_dir = \"data\"\nshutdown_timeout_s = 1\nack_timeout_ms = 1000\n\
              [[destinations]]\nname = \"fwd\"\ntype = \"eventserver\"\nurl = \"http://{}\"\n",
             down.addr()
         ),
-    )
-    .unwrap();
-    let server = start(d, &["--config", "server.toml"]);
+    );
     let data = d.join("data");
-    let post = |n: u64| {
-        post_events(&server.addr, &event_line(&new_id(n, SALT), "n1", n), None)
-            .unwrap_or_else(|e| panic!("no answer: {e}\n{}", server.stderr()))
-    };
-    let (status, answer) = post(1);
-    assert_eq!(status, 200, "{answer}\n{}", server.stderr());
+    post_accepted(&server, 1, SALT);
     assert!(data.join("spool/fwd").is_dir(), "{}", server.stderr());
 
     let moved = d.join("data.moved");
     std::fs::rename(&data, &moved).unwrap();
-    let (status, answer) = post(2);
+    let (status, answer) =
+        post_events(&server.addr, &event_line(&new_id(2, SALT), "n1", 2), None).unwrap();
     assert_eq!(status, 503, "the spool cannot take it: {answer}");
-    assert!(
-        !data.exists(),
-        "made again at its path: {:?}\n{}",
-        walk(&data),
-        server.stderr()
-    );
+    assert_not_made_again(&server, &data);
     let log = server.stderr();
     let refused: Vec<&str> = log.lines().filter(|l| l.contains(REFUSED)).collect();
     assert_eq!(refused.len(), 1, "said once: {refused:#?}\n{log}");
@@ -65,19 +55,8 @@ fn a_forwarding_spool_does_not_make_a_moved_data_folder_again() {
     // Back: the spool takes batches again, the first one still in it.
     std::fs::rename(&moved, &data).unwrap();
     // Sent again as a client does while the answer is `503` (the held batch may still
-    // be in its retry's back-off); bounded, a hang guard, no timing asserted.
-    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let (status, answer) = post(3);
-        if status == 200 {
-            break;
-        }
-        assert!(
-            status == 503 && std::time::Instant::now() < until,
-            "{status} {answer}\n{}",
-            server.stderr()
-        );
-    }
+    // be in its retry's back-off).
+    post_until_accepted(&server, 3, SALT);
     let (status, body) = request(&server.addr, "GET", "/v1/stats", &[], b"").unwrap();
     assert_eq!(status, 200, "{body}");
     let stats: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -87,21 +66,10 @@ fn a_forwarding_spool_does_not_make_a_moved_data_folder_again() {
         fwd["forwarding"]["pendingEvents"].as_u64().unwrap() >= 2,
         "{stats:#}"
     );
-    assert!(!data.join("data.moved").exists(), "{:?}", walk(&data));
+    assert!(
+        !data.join("data.moved").exists(),
+        "{:?}",
+        paths_under(&data)
+    );
     drop(server);
-}
-
-/// What is under `dir` (for a failure's message).
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            if e.path().is_dir() {
-                todo.push(e.path());
-            }
-            out.push(e.path());
-        }
-    }
-    out
 }

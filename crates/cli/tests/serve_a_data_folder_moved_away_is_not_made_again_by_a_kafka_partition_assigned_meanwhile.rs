@@ -14,29 +14,11 @@
 use crate::kafka_support;
 use crate::serve_support;
 
-use std::time::{Duration, Instant};
-
 use kafka_support::{
-    brokers, create_topic, id_counts, metric, produce_to_partition, shared_key, storing_config,
-    unique, verify,
+    brokers, create_topic, id_counts, metric, produce_to_both_partitions, shared_key, unique,
+    verify, write_group, TWO_SERVERS,
 };
-use serve_support::{start, ServerProc};
-
-fn wait_until(what: &str, servers: &[&ServerProc], mut f: impl FnMut() -> bool) {
-    let until = Instant::now() + Duration::from_secs(90);
-    while !f() {
-        assert!(
-            Instant::now() < until,
-            "timed out waiting for {what}: {}",
-            servers
-                .iter()
-                .map(|s| s.stderr())
-                .collect::<Vec<_>>()
-                .join("\n----\n")
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
+use serve_support::{start, wait_until};
 
 const ASSIGNED: &str = "auditrail_kafka_source_partitions_assigned";
 const WAITING: &str = "auditrail_kafka_source_partitions_waiting";
@@ -53,16 +35,8 @@ fn a_partition_assigned_while_the_data_folder_is_moved_away_is_opened_once_it_is
     // own data folder elsewhere and shares them.
     let data = d.join("a-data");
     let root = data.join("parts");
-    let group = unique("g");
-    for (file, data_dir) in [("a.toml", "a-data"), ("b.toml", "b-data")] {
-        std::fs::write(
-            d.join(file),
-            storing_config(data_dir, &key, &brokers, &topic, &group, &root),
-        )
-        .unwrap();
-    }
-    produce_to_partition(&brokers, &topic, 0, "node-a", 1..=3);
-    produce_to_partition(&brokers, &topic, 1, "node-b", 1..=3);
+    write_group(d, TWO_SERVERS, &key, &brokers, &topic, &root);
+    produce_to_both_partitions(&brokers, &topic, 1..=3);
     let a = start(d, &["--config", "a.toml"]);
     wait_until("both partitions stored by a", &[&a], || {
         id_counts(&root).len() == 6 && metric(&a, ASSIGNED) == 2
@@ -102,8 +76,7 @@ fn a_partition_assigned_while_the_data_folder_is_moved_away_is_opened_once_it_is
     wait_until("the partition's store open", &[&a], || {
         metric(&a, WAITING) == 0
     });
-    produce_to_partition(&brokers, &topic, 0, "node-a", 4..=5);
-    produce_to_partition(&brokers, &topic, 1, "node-b", 4..=5);
+    produce_to_both_partitions(&brokers, &topic, 4..=5);
     wait_until("every event stored", &[&a], || id_counts(&root).len() == 10);
     assert_eq!(a.terminate(), 0);
     let stored = id_counts(&root);

@@ -13,24 +13,10 @@
 use crate::kafka_support;
 use crate::serve_support;
 
-use std::time::{Duration, Instant};
-
 use kafka_support::{id_counts, one_source_in_data_dir, produce_events, verify};
-use serve_support::{start, ServerProc};
+use serve_support::{start, wait_until};
 
 const SALT: u64 = 661;
-
-fn wait_until(what: &str, server: &ServerProc, mut f: impl FnMut() -> bool) {
-    let until = Instant::now() + Duration::from_secs(90);
-    while !f() {
-        assert!(
-            Instant::now() < until,
-            "timed out waiting for {what}: {}",
-            server.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
 
 #[test]
 fn a_kafka_partitions_batch_waits_for_its_data_folder_moved_away() {
@@ -38,7 +24,7 @@ fn a_kafka_partitions_batch_waits_for_its_data_folder_moved_away() {
     let d = src.dir.path();
     produce_events(&src.brokers, &src.topic, 1, 5, SALT);
     let server = start(d, &["--config", "s.toml"]);
-    wait_until("the first events stored", &server, || {
+    wait_until("the first events stored", &[&server], || {
         id_counts(&src.root).len() == 5
     });
 
@@ -47,7 +33,7 @@ fn a_kafka_partitions_batch_waits_for_its_data_folder_moved_away() {
     std::fs::rename(&data, &moved).unwrap();
     produce_events(&src.brokers, &src.topic, 6, 10, SALT);
     let said = "move the data folder back to its path";
-    wait_until("the batch refused for the data folder", &server, || {
+    wait_until("the batch refused for the data folder", &[&server], || {
         server.stderr().contains(said)
     });
     assert!(
@@ -66,7 +52,7 @@ fn a_kafka_partitions_batch_waits_for_its_data_folder_moved_away() {
 
     // Back: the same store (not fenced) stores the batch.
     std::fs::rename(&moved, &data).unwrap();
-    wait_until("every event stored", &server, || {
+    wait_until("every event stored", &[&server], || {
         id_counts(&src.root).len() == 10
     });
     let log = server.stderr();

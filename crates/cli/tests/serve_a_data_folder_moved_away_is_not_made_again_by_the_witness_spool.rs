@@ -12,17 +12,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
-use crate::serve_support::{self, event_line, new_id, post_events, start, ServerProc};
+use crate::serve_support::{
+    self, assert_not_made_again, paths_under, post_accepted, start, start_sealing_every_record,
+    wait_until, ServerProc,
+};
 
 const SALT: u64 = 6503;
-
-fn post(server: &ServerProc, n: u64) {
-    let (status, answer) = post_events(&server.addr, &event_line(&new_id(n, SALT), "n1", n), None)
-        .unwrap_or_else(|e| panic!("no answer: {e}\n{}", server.stderr()));
-    assert_eq!(status, 200, "{answer}\n{}", server.stderr());
-}
 
 /// The highest checkpoint index among the lines the witness server's store holds.
 fn newest_witnessed(store: &Path) -> u64 {
@@ -48,19 +44,16 @@ fn newest_witnessed(store: &Path) -> u64 {
 /// Waits (bounded: a hang guard, no timing asserted) until the witness holds a line
 /// past `after`; returns its index.
 fn wait_for_witnessed(server: &ServerProc, store: &Path, after: u64) -> u64 {
-    let until = Instant::now() + Duration::from_secs(60);
-    loop {
-        let n = newest_witnessed(store);
-        if n > after {
-            return n;
-        }
-        assert!(
-            Instant::now() < until,
-            "the witness holds up to #{n}, not past #{after}\n{}",
-            server.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut n = 0;
+    wait_until(
+        &format!("the witness to hold a line past #{after}"),
+        &[server],
+        || {
+            n = newest_witnessed(store);
+            n > after
+        },
+    );
+    n
 }
 
 const REFUSED: &str = "the spool folder is gone with the data folder holding it";
@@ -71,39 +64,27 @@ fn the_witness_spool_does_not_make_a_moved_data_folder_again() {
     let d = dir.path();
     let witness = start(d, &["--data-dir", "w-data"]);
     let witnessed = d.join("w-data/store");
-    let store = d.join("stores/a");
-    std::fs::write(
-        d.join("server.toml"),
-        format!(
-            "data_dir = \"data\"\n[checkpoints]\nevery_records = 1\n\
-             [[witnesses]]\ntype = \"eventserver\"\nurl = \"http://{}\"\n\
-             [[destinations]]\nname = \"a\"\ntype = \"store\"\npath = {store:?}\n",
+    let server = start_sealing_every_record(
+        d,
+        &format!(
+            "[[witnesses]]\ntype = \"eventserver\"\nurl = \"http://{}\"\n",
             witness.addr
         ),
-    )
-    .unwrap();
-    let server = start(d, &["--config", "server.toml"]);
+    );
     let data = d.join("data");
-    post(&server, 1);
+    post_accepted(&server, 1, SALT);
     let before = wait_for_witnessed(&server, &witnessed, 0);
     assert!(data.join("witness/spool").is_dir(), "{}", server.stderr());
 
     let moved = d.join("data.moved");
     std::fs::rename(&data, &moved).unwrap();
-    post(&server, 2);
-    post(&server, 3);
+    post_accepted(&server, 2, SALT);
+    post_accepted(&server, 3, SALT);
     // Either the refusal, or (the fault) the folder made again.
-    let until = Instant::now() + Duration::from_secs(60);
-    while !server.stderr().contains(REFUSED) && !data.exists() {
-        assert!(Instant::now() < until, "{}", server.stderr());
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(
-        !data.exists(),
-        "made again at its path: {:?}\n{}",
-        walk(&data),
-        server.stderr()
-    );
+    wait_until("the refusal", &[&server], || {
+        server.stderr().contains(REFUSED) || data.exists()
+    });
+    assert_not_made_again(&server, &data);
     let log = server.stderr();
     let refused: Vec<&str> = log.lines().filter(|l| l.contains(REFUSED)).collect();
     assert_eq!(refused.len(), 1, "said once: {refused:#?}");
@@ -119,11 +100,11 @@ fn the_witness_spool_does_not_make_a_moved_data_folder_again() {
     );
     let (_, ready) = serve_support::request(&server.addr, "GET", "/readyz", &[], b"").unwrap();
     assert!(ready.contains("data_folder_moved"), "{ready}");
-    assert!(!data.exists(), "{:?}", walk(&data));
+    assert!(!data.exists(), "{:?}", paths_under(&data));
 
     // Back: the witness gets the lines again, from the spool moved back with it.
     std::fs::rename(&moved, &data).unwrap();
-    post(&server, 4);
+    post_accepted(&server, 4, SALT);
     wait_for_witnessed(&server, &witnessed, before);
     assert!(
         !server
@@ -134,19 +115,4 @@ fn the_witness_spool_does_not_make_a_moved_data_folder_again() {
     );
     assert_eq!(server.terminate(), 0);
     drop(witness);
-}
-
-/// What is under `dir` (for a failure's message).
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            if e.path().is_dir() {
-                todo.push(e.path());
-            }
-            out.push(e.path());
-        }
-    }
-    out
 }

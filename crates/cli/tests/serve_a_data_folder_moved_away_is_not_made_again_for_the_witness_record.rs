@@ -10,15 +10,12 @@
 
 use std::path::Path;
 
-use crate::serve_support::{event_line, new_id, post_events, start, wait_for_log, ServerProc};
+use crate::serve_support::{
+    assert_not_made_again, file_witness, post_accepted, start_sealing_every_record, wait_for_log,
+    wait_until, ServerProc,
+};
 
 const SALT: u64 = 6451;
-
-fn post(server: &ServerProc, n: u64) {
-    let (status, answer) = post_events(&server.addr, &event_line(&new_id(n, SALT), "n1", n), None)
-        .unwrap_or_else(|e| panic!("no answer: {e}\n{}", server.stderr()));
-    assert_eq!(status, 200, "{answer}\n{}", server.stderr());
-}
 
 /// The index recorded as given for the one store, once there is one.
 fn handed(data: &Path) -> Option<u64> {
@@ -36,50 +33,29 @@ fn handed(data: &Path) -> Option<u64> {
 /// Waits (bounded: a hang guard, no timing asserted) until the record holds an index
 /// past `after`; returns it.
 fn wait_for_handed(server: &ServerProc, data: &Path, after: u64) -> u64 {
-    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        match handed(data) {
-            Some(index) if index > after => return index,
-            found => assert!(
-                std::time::Instant::now() < until,
-                "recorded: {found:?}, not past #{after}\n{}",
-                server.stderr()
-            ),
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let mut found = None;
+    wait_until(&format!("a record past #{after}"), &[server], || {
+        found = handed(data);
+        found.is_some_and(|index| index > after)
+    });
+    found.unwrap()
 }
 
 #[test]
 fn the_witness_record_does_not_make_a_moved_data_folder_again() {
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("stores/a");
     let out = dir.path().join("witness-out");
-    std::fs::write(
-        dir.path().join("server.toml"),
-        format!(
-            "data_dir = \"data\"\n[checkpoints]\nevery_records = 1\n\
-             [[witnesses]]\nname = \"w\"\ntype = \"file\"\ndir = {out:?}\n\
-             [[destinations]]\nname = \"a\"\ntype = \"store\"\npath = {store:?}\n"
-        ),
-    )
-    .unwrap();
-    let server = start(dir.path(), &["--config", "server.toml"]);
+    let server = start_sealing_every_record(dir.path(), &file_witness(&out));
     let data = dir.path().join("data");
-    post(&server, 1);
+    post_accepted(&server, 1, SALT);
     let before = wait_for_handed(&server, &data, 0);
 
     let moved = dir.path().join("data.moved");
     std::fs::rename(&data, &moved).unwrap();
-    post(&server, 2);
+    post_accepted(&server, 2, SALT);
     wait_for_log(&server, "is not recorded as given in");
-    assert!(
-        !data.exists(),
-        "made again at its path: {:?}\n{}",
-        std::fs::read_dir(&data).map(|d| d.flatten().map(|e| e.path()).collect::<Vec<_>>()),
-        server.stderr()
-    );
-    post(&server, 3);
+    assert_not_made_again(&server, &data);
+    post_accepted(&server, 3, SALT);
     let refused: Vec<String> = server
         .stderr()
         .lines()
@@ -103,7 +79,7 @@ fn the_witness_record_does_not_make_a_moved_data_folder_again() {
 
     // Back: the lines given meanwhile are recorded there.
     std::fs::rename(&moved, &data).unwrap();
-    post(&server, 4);
+    post_accepted(&server, 4, SALT);
     wait_for_handed(&server, &data, before);
     wait_for_log(&server, "the data folder is back at its path");
     assert_eq!(server.terminate(), 0);

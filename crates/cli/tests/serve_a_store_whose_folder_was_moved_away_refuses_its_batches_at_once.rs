@@ -13,10 +13,8 @@
 //! answer at all.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::time::{Duration, Instant};
-
 use crate::full_disk_support::{readyz, two_stores_with};
-use crate::serve_support::{post_events, stored_ids, ServerProc};
+use crate::serve_support::{post_events, stored_ids, wait_until, ServerProc};
 use crate::tamper_support::ten;
 
 const SALT: u64 = 623;
@@ -31,18 +29,6 @@ fn failing_entry(server: &ServerProc) -> Option<serde_json::Value> {
         .cloned()
 }
 
-fn wait(server: &ServerProc, what: &str, done: impl Fn() -> bool) {
-    let until = Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(
-            Instant::now() < until,
-            "timed out waiting for {what}\n{}",
-            server.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn later_batches_are_refused_at_once_naming_the_store_until_its_folder_is_back() {
     let dir = tempfile::tempdir().unwrap();
@@ -55,9 +41,9 @@ fn later_batches_are_refused_at_once_naming_the_store_until_its_folder_is_back()
     // read; retried meanwhile.
     let addr = server.addr.clone();
     std::thread::spawn(move || post_events(&addr, &ten("svc-a", 11, SALT), None));
-    wait(
-        &server,
+    wait_until(
         "a named store_failing under /readyz degraded",
+        &[&server],
         || failing_entry(&server).is_some(),
     );
     let entry = failing_entry(&server).unwrap();
@@ -107,7 +93,7 @@ fn later_batches_are_refused_at_once_naming_the_store_until_its_folder_is_back()
 
     // The folder back: the retried batch is written, a takes batches again.
     std::fs::rename(&moved, &a).unwrap();
-    wait(&server, "a no longer named store_failing", || {
+    wait_until("a no longer named store_failing", &[&server], || {
         failing_entry(&server).is_none()
     });
     let (status, answer) = post_events(&server.addr, &ten("svc-a", 31, SALT), None).unwrap();

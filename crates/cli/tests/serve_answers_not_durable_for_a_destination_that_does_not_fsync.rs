@@ -8,18 +8,16 @@
 
 use crate::serve_support;
 
-use serve_support::{event_line, new_id, post_events, start, Port};
+use serve_support::{event_line, new_id, post_events, start_with_config, Port};
 
 /// Starts a server with `destination` (one `[[destinations]]` entry named `d`), posts
 /// one event, and returns the answer and the server's log.
 fn answer_of(destination: &str, n: u64) -> (serde_json::Value, String) {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("server.toml"),
-        format!("data_dir = \"data\"\nshutdown_timeout_s = 1\n[[destinations]]\nname = \"d\"\n{destination}"),
-    )
-    .unwrap();
-    let server = start(dir.path(), &["--config", "server.toml"]);
+    let server = start_with_config(
+        dir.path(),
+        &format!("data_dir = \"data\"\nshutdown_timeout_s = 1\n[[destinations]]\nname = \"d\"\n{destination}"),
+    );
     let body = event_line(&new_id(n, 6303), "n1", n) + "\n";
     let (status, answer) = post_events(&server.addr, &body, None).unwrap();
     assert_eq!(status, 200, "{answer}");

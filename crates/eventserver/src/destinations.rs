@@ -1046,8 +1046,9 @@ impl Destinations {
     /// Which destinations that cannot show what they hold ([`Destinations::cannot_show`])
     /// took which events of an answered batch, for de-duplication to leave to the
     /// concurrent requests that waited for this one
-    /// ([`crate::dedup::Admission::note_taken`]): (the event's index in the batch, those
-    /// routes that took it), `index(k)` the batch index of the `k`-th event emitted
+    /// (the `took` of [`crate::dedup::Admission::commit_marking`], which asks for it
+    /// only when such a request waits): (the event's index in the batch, those routes
+    /// that took it), `index(k)` the batch index of the `k`-th event emitted
     /// (`acks[k]`). Empty (nothing allocated) on a server whose destinations all show
     /// what they hold.
     pub(crate) fn unshown_taken(

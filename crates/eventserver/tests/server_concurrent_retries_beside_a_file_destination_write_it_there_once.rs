@@ -10,12 +10,10 @@
 //! cannot show they still hold it: docs/eventserver.md, "Guarantees").
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use auditrail_eventserver::config::ServerConfig;
 use serde_json::Value;
 
 use crate::server_support;
@@ -25,43 +23,21 @@ use server_support::*;
 /// The server's config in `dir`: two batches at once at most (a third is answered
 /// `429`, which tells the test that two are being handled), the destinations behind
 /// gate `gate`.
-fn config(dir: &Path, gate: &str) -> ServerConfig {
-    let text = format!(
-        "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\nmax_concurrent_batches = 2\n\
-         [[destinations]]\ntype = \"store\"\npath = \"store\"\n\
-         [[destinations]]\ntype = \"file\"\n\
-         [[destinations]]\nname = \"forward\"\ntype = \"gated\"\ngate = \"{gate}\"\n",
-        dir.join("data").display().to_string()
-    );
-    let registry = auditrail_eventserver::registry(&[
-        &server_support::REGISTRATION,
-        &auditrail_target_file::REGISTRATION,
-    ])
-    .unwrap();
-    ServerConfig::parse(&text, "test.toml", false, &registry).unwrap()
-}
-
 async fn start_gated(gate: &str) -> Arc<TestServer> {
-    let dir = tempfile::tempdir().unwrap();
-    let c = config(dir.path(), gate);
-    Arc::new(start_with(dir, c).await)
+    Arc::new(
+        start_with_file(&format!(
+            "max_concurrent_batches = 2\n\
+             [[destinations]]\ntype = \"store\"\npath = \"store\"\n\
+             [[destinations]]\ntype = \"file\"\n\
+             [[destinations]]\nname = \"forward\"\ntype = \"gated\"\ngate = \"{gate}\"\n"
+        ))
+        .await,
+    )
 }
 
 /// Lines of the `file` destination's files that hold `id`.
 fn file_lines_holding(s: &TestServer, id: &str) -> usize {
-    let dir = s.dir.path().join("data/audit");
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .map(|p| {
-            std::fs::read_to_string(&p)
-                .unwrap()
-                .lines()
-                .filter(|l| l.contains(id))
-                .count()
-        })
-        .sum()
+    lines_holding(&s.audit(), id)
 }
 
 /// Copies of `id` the gated destination took.

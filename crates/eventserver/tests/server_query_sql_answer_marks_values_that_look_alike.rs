@@ -12,20 +12,6 @@ use crate::server_support;
 use serde_json::{json, Value};
 use server_support::*;
 
-async fn sql(s: &TestServer, sql: &str) -> Value {
-    let resp = s
-        .client
-        .get(s.url("/v1/query"))
-        .query(&[("sql", sql)])
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let answer: Value = resp.json().await.unwrap();
-    assert_eq!(status, 200, "{answer}");
-    answer
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn values_of_a_column_that_look_alike_are_marked_in_the_answer() {
     let s = start(STORE).await;
@@ -37,19 +23,13 @@ async fn values_of_a_column_that_look_alike_are_marked_in_the_answer() {
     ]
     .iter()
     .enumerate()
-    .map(|(i, (node, user))| {
-        let mut e = event(node, i as u64 + 1);
-        e["message"]["authUser"] = json!(user);
-        e
-    })
+    .map(|(i, (node, user))| with_user(node, i as u64 + 1, user))
     .collect();
     assert_eq!(post(&s, ndjson(&events), None).await.0, 200);
 
-    let answer = sql(
-        &s,
-        "SELECT authUser, node, message FROM events ORDER BY seq",
-    )
-    .await;
+    let answer = s
+        .sql("SELECT authUser, node, message FROM events ORDER BY seq")
+        .await;
     assert_eq!(answer["count"], 4, "{answer}");
     assert_eq!(
         answer["lookalikes"],
@@ -64,7 +44,9 @@ async fn values_of_a_column_that_look_alike_are_marked_in_the_answer() {
     assert_eq!(answer["rows"][1]["authUser"], "lris", "{answer}");
 
     // Renamed, the column's own name.
-    let answer = sql(&s, "SELECT authUser AS who FROM events WHERE seq <= 2").await;
+    let answer = s
+        .sql("SELECT authUser AS who FROM events WHERE seq <= 2")
+        .await;
     assert_eq!(
         answer["lookalikes"],
         json!([
@@ -75,6 +57,6 @@ async fn values_of_a_column_that_look_alike_are_marked_in_the_answer() {
     );
 
     // None: not written.
-    let answer = sql(&s, "SELECT node FROM events").await;
+    let answer = s.sql("SELECT node FROM events").await;
     assert!(answer.get("lookalikes").is_none(), "{answer}");
 }

@@ -8,9 +8,6 @@
 //! while the file destination gets the event again.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
-
-use auditrail_eventserver::config::ServerConfig;
 use serde_json::Value;
 
 use crate::server_support;
@@ -18,37 +15,6 @@ use crate::server_support;
 use server_support::*;
 
 const FILE: &str = "[[destinations]]\ntype = \"file\"\n";
-
-/// A server with the `file` target type linked, as the `auditrail` binary has it.
-async fn start_with_file(extra: &str) -> TestServer {
-    let dir = tempfile::tempdir().unwrap();
-    let text = format!(
-        "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\n{extra}",
-        dir.path().join("data").display().to_string()
-    );
-    let registry =
-        auditrail_eventserver::registry(&[&auditrail_target_file::REGISTRATION]).unwrap();
-    let config = ServerConfig::parse(&text, "test.toml", false, &registry).unwrap();
-    start_with(dir, config).await
-}
-
-/// How many lines of the files under `dir` hold `id` (none when `dir` is gone).
-fn lines_holding(dir: &Path, id: &str) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .map(|p| {
-            std::fs::read_to_string(&p)
-                .unwrap()
-                .lines()
-                .filter(|l| l.contains(id))
-                .count()
-        })
-        .sum()
-}
 
 async fn sent(s: &TestServer, e: &Value) -> Value {
     let (status, _, body) = post(s, ndjson(std::slice::from_ref(e)), None).await;
@@ -67,7 +33,7 @@ fn counts(answer: &Value) -> (Option<u64>, Option<u64>, Option<bool>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_after_the_file_destinations_folder_was_removed_is_written_again() {
     let s = start_with_file(FILE).await;
-    let audit = s.dir.path().join("data/audit");
+    let audit = s.audit();
     let e = event("fdg", 1);
     let id = e["id"].as_str().unwrap();
     assert_eq!(counts(&sent(&s, &e).await), (Some(1), Some(0), Some(true)));
@@ -98,7 +64,7 @@ async fn a_retry_after_the_file_destinations_folder_was_removed_is_written_again
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_store_too_the_store_keeps_one_record_and_the_file_gets_the_event_again() {
     let s = start_with_file(&format!("{STORE}{FILE}")).await;
-    let audit = s.dir.path().join("data/audit");
+    let audit = s.audit();
     let e = event("fdg", 1);
     let id = e["id"].as_str().unwrap();
     let first = sent(&s, &e).await;

@@ -21,29 +21,7 @@ const STORE_AND_FILE: &str =
 /// The server's config in `dir`, with the `file` target type linked, as the
 /// `auditrail` binary has it.
 fn config(dir: &Path) -> ServerConfig {
-    let text = format!(
-        "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\n{STORE_AND_FILE}",
-        dir.join("data").display().to_string()
-    );
-    let registry =
-        auditrail_eventserver::registry(&[&auditrail_target_file::REGISTRATION]).unwrap();
-    ServerConfig::parse(&text, "test.toml", false, &registry).unwrap()
-}
-
-/// Lines of the files under `dir` that hold `id`.
-fn lines_holding(dir: &Path, id: &str) -> usize {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .map(|p| {
-            std::fs::read_to_string(&p)
-                .unwrap()
-                .lines()
-                .filter(|l| l.contains(id))
-                .count()
-        })
-        .sum()
+    config_with_file(dir, STORE_AND_FILE)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,7 +42,7 @@ async fn a_retry_after_a_restart_is_stored_once_and_written_to_the_file_again() 
         let (status, _, again) = post(&s2, ndjson(&events), None).await;
         assert_eq!(status, 200, "{again}");
         let ids = stored_ids(&s2.store());
-        let audit = s2.dir.path().join("data/audit");
+        let audit = s2.audit();
         for e in &events {
             let id = e["id"].as_str().unwrap();
             assert_eq!(

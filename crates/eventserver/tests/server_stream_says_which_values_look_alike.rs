@@ -14,12 +14,6 @@ use serde_json::{json, Value};
 use server_support::sse::{follow, Messages};
 use server_support::*;
 
-fn with_user(node: &str, seq: u64, user: &str) -> Value {
-    let mut e = event(node, seq);
-    e["message"]["authUser"] = json!(user);
-    e
-}
-
 fn user(e: &Value) -> &str {
     e["clientEvent"]["message"]["authUser"].as_str().unwrap()
 }

@@ -282,25 +282,32 @@ pub(crate) struct OneSource {
     pub(crate) root: PathBuf,
     /// The group key's public half (`ed25519:...`), for `verify --public-key`.
     pub(crate) public: String,
+    /// The group key's file (see [`shared_key`]).
+    pub(crate) key: PathBuf,
 }
 
 /// A fresh one-partition topic named after `prefix`, and a folder whose `s.toml` is a
 /// storing server of it ([`storing_config`], data in `s-data`), with `settings` (top-level
 /// keys, before the `[[sources]]` table) first.
 pub(crate) fn one_source(prefix: &str, settings: &str) -> OneSource {
-    one_source_at(prefix, settings, "partitions")
+    one_source_at(prefix, settings, "partitions", 1)
+}
+
+/// [`one_source`] of a fresh topic of `partitions` partitions, with no settings.
+pub(crate) fn partitioned_source(prefix: &str, partitions: i32) -> OneSource {
+    one_source_at(prefix, "", "partitions", partitions)
 }
 
 /// [`one_source`] whose partition stores are inside the data dir (`s-data/parts`), as
 /// scale-out.md's example places them.
 pub(crate) fn one_source_in_data_dir(prefix: &str) -> OneSource {
-    one_source_at(prefix, "", "s-data/parts")
+    one_source_at(prefix, "", "s-data/parts", 1)
 }
 
-fn one_source_at(prefix: &str, settings: &str, root: &str) -> OneSource {
+fn one_source_at(prefix: &str, settings: &str, root: &str, partitions: i32) -> OneSource {
     let brokers = brokers();
     let topic = unique(prefix);
-    create_topic(&brokers, &topic, 1);
+    create_topic(&brokers, &topic, partitions);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (key, public) = shared_key(d);
@@ -313,6 +320,32 @@ fn one_source_at(prefix: &str, settings: &str, root: &str) -> OneSource {
         topic,
         root,
         public,
+        key,
+    }
+}
+
+/// Two storing servers of a group for [`write_group`]: `a.toml` (data in `a-data`) and
+/// `b.toml` (data in `b-data`).
+pub(crate) const TWO_SERVERS: &[(&str, &str)] = &[("a.toml", "a-data"), ("b.toml", "b-data")];
+
+/// Writes the configs of storing servers of one fresh group, each `(file, data_dir)` of
+/// `servers` ([`storing_config`]) in `dir`, sharing `key` and the partition stores under
+/// `root`.
+pub(crate) fn write_group(
+    dir: &Path,
+    servers: &[(&str, &str)],
+    key: &Path,
+    brokers: &str,
+    topic: &str,
+    root: &Path,
+) {
+    let group = unique("g");
+    for (file, data_dir) in servers {
+        std::fs::write(
+            dir.join(file),
+            storing_config(data_dir, key, brokers, topic, &group, root),
+        )
+        .unwrap();
     }
 }
 
@@ -563,6 +596,17 @@ pub(crate) fn produce_to_partition(
             .unwrap();
     }
     producer.flush(Duration::from_secs(30)).unwrap();
+}
+
+/// Writes events `seqs` of `node-a` into partition 0 of `topic` and of `node-b` into
+/// partition 1.
+pub(crate) fn produce_to_both_partitions(
+    brokers: &str,
+    topic: &str,
+    seqs: std::ops::RangeInclusive<u64>,
+) {
+    produce_to_partition(brokers, topic, 0, "node-a", seqs.clone());
+    produce_to_partition(brokers, topic, 1, "node-b", seqs);
 }
 
 /// Every file under `folder`: its bytes and modification time.

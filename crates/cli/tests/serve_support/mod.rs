@@ -660,3 +660,186 @@ pub(crate) fn tail_lines(addr: &str, backlog: usize, count: usize) -> Vec<String
     tail.wait().unwrap();
     lines
 }
+
+/// Writes `config` to `dir/server.toml` and starts `auditrail serve --config
+/// server.toml` there (see [`start`]).
+pub(crate) fn start_with_config(dir: &Path, config: &str) -> ServerProc {
+    std::fs::write(dir.join("server.toml"), config).unwrap();
+    start(dir, &["--config", "server.toml"])
+}
+
+/// A server in `dir` (data in `dir/data`) sealing a checkpoint at every record of its
+/// one store destination `a` (at `dir/stores/a`, outside the data folder), with
+/// `witness` (a `[[witnesses]]` table, or nothing) after it.
+pub(crate) fn start_sealing_every_record(dir: &Path, witness: &str) -> ServerProc {
+    let store = dir.join("stores/a");
+    start_with_config(
+        dir,
+        &format!(
+            "data_dir = \"data\"\n[checkpoints]\nevery_records = 1\n\
+             [[destinations]]\nname = \"a\"\ntype = \"store\"\npath = {store:?}\n{witness}"
+        ),
+    )
+}
+
+/// Posts event `n` of node `n1` (its id salted with `salt`), which must be answered `200`.
+pub(crate) fn post_accepted(server: &ServerProc, n: u64, salt: u64) {
+    let (status, answer) = post_events(&server.addr, &event_line(&new_id(n, salt), "n1", n), None)
+        .unwrap_or_else(|e| panic!("no answer: {e}\n{}", server.stderr()));
+    assert_eq!(status, 200, "{answer}\n{}", server.stderr());
+}
+
+/// Posts event `n` of node `n1` (its id salted with `salt`) again while it is answered
+/// `503`, as a node does, until it is answered `200` (bounded: a hang guard, never a
+/// measure).
+pub(crate) fn post_until_accepted(server: &ServerProc, n: u64, salt: u64) {
+    let body = event_line(&new_id(n, salt), "n1", n);
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, answer) = post_events(&server.addr, &body, None)
+            .unwrap_or_else(|e| panic!("no answer: {e}\n{}", server.stderr()));
+        if status == 200 {
+            return;
+        }
+        assert!(
+            status == 503 && Instant::now() < until,
+            "{status} {answer}\n{}",
+            server.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Waits (bounded: a hang guard, never a measure) until `done` holds; a failure names
+/// `what` and shows the logs of `servers`.
+pub(crate) fn wait_until(what: &str, servers: &[&ServerProc], mut done: impl FnMut() -> bool) {
+    let until = Instant::now() + Duration::from_secs(90);
+    while !done() {
+        assert!(
+            Instant::now() < until,
+            "timed out waiting for {what}: {}",
+            servers
+                .iter()
+                .map(|s| s.stderr())
+                .collect::<Vec<_>>()
+                .join("\n----\n")
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The folders and files under `dir`, at any depth (none when it is gone).
+pub(crate) fn paths_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                todo.push(e.path());
+            }
+            out.push(e.path());
+        }
+    }
+    out
+}
+
+/// Asserts that the data folder `data`, moved away, was not made again at its path by
+/// `server`.
+pub(crate) fn assert_not_made_again(server: &ServerProc, data: &Path) {
+    assert!(
+        !data.exists(),
+        "made again at its path: {:?}\n{}",
+        paths_under(data),
+        server.stderr()
+    );
+}
+
+/// A store destination that fsyncs only every MiB or every minute (`flush`): its batches
+/// are written, not fsynced, when answered, so the server answers them `durable: false`.
+pub(crate) const UNSYNCED_STORE: &str = "[[destinations]]\ntype = \"store\"\npath = \"store\"\n\
+     flush = { every_bytes = 1048576, every_seconds = 60 }\n";
+
+/// What `auditrail send` said (its exit status, its JSON summary and its stderr), with
+/// the node it ran as, for more checks.
+pub(crate) struct Sent {
+    pub node: crate::common::Node,
+    pub status: Option<i32>,
+    pub summary: serde_json::Value,
+    pub stderr: String,
+}
+
+impl Sent {
+    /// The stderr line of the `eventserver` target `central`.
+    pub(crate) fn target_line(&self) -> &str {
+        self.stderr
+            .lines()
+            .find(|l| l.contains("target central (eventserver)"))
+            .unwrap_or_else(|| panic!("no target line: {}", self.stderr))
+    }
+
+    /// Asserts that nothing was said not durable: exit status 0, `notDurable` 0, no
+    /// `NOT DURABLE` on stderr.
+    pub(crate) fn assert_durable(&self) {
+        let (summary, stderr) = (&self.summary, &self.stderr);
+        assert_eq!(self.status, Some(0), "{summary}\n{stderr}");
+        assert_eq!(summary["notDurable"], 0, "{summary}");
+        assert!(!stderr.contains("NOT DURABLE"), "{stderr}");
+    }
+}
+
+/// `auditrail send` of one login by node `node` through an `eventserver` target
+/// `central` (`settings`: more keys of the target) to a server started with
+/// `destination` (`[[destinations]]` tables; none: the default store, fsynced), which
+/// must store it.
+pub(crate) fn send_one_login(node: &str, settings: &str, destination: Option<&str>) -> Sent {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = destination.map(|d| {
+        let file = dir.path().join("server.toml");
+        std::fs::write(
+            &file,
+            format!("data_dir = {:?}\n{d}", data.display().to_string()),
+        )
+        .unwrap();
+        file
+    });
+    let server = auditrail_testkit::server::ServerProcess::start(&data, config.as_deref());
+    let node = crate::common::Node::with_eventserver_target(node, &server.url, settings);
+    let out = node.send_login("20");
+    let (stdout, stderr) = crate::common::text(&out);
+    let summary: serde_json::Value =
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    assert_eq!(server.stored().len(), 1, "{stdout}\n{stderr}");
+    Sent {
+        node,
+        status: out.status.code(),
+        summary,
+        stderr,
+    }
+}
+
+/// A server in `dir` ([`start_sealing_every_record`]) whose witness, an event server at
+/// `witness` where nobody listens (its lines wait in its spool), gives a line up after a
+/// second of failed retries (`retry_max_elapsed_s = 1`); it took event 1 (its id
+/// salted with `salt`), then its data folder `dir/data` was moved to `dir/data.moved`.
+pub(crate) fn witness_giving_up_with_the_data_folder_moved(
+    dir: &Path,
+    witness: &Port,
+    salt: u64,
+) -> ServerProc {
+    let server = start_sealing_every_record(
+        dir,
+        &format!(
+            "[[witnesses]]\ntype = \"eventserver\"\nurl = \"{}\"\nretry_max_elapsed_s = 1\n",
+            witness.url()
+        ),
+    );
+    post_accepted(&server, 1, salt);
+    std::fs::rename(dir.join("data"), dir.join("data.moved")).unwrap();
+    server
+}
+
+/// A `[[witnesses]]` table: a `file` witness `w` writing into `dir`.
+pub(crate) fn file_witness(dir: &Path) -> String {
+    format!("[[witnesses]]\nname = \"w\"\ntype = \"file\"\ndir = {dir:?}\n")
+}

@@ -347,7 +347,8 @@ impl<'a> GivenUp<'a> {
                     // The events queued before the marker are settled before its
                     // answer, as a running worker's are (see `start`).
                     let before = std::mem::take(&mut self.queued);
-                    self.queued_settled += dead_letter(self.w, self.call, before);
+                    let settled = dead_letter(self.w, self.call, before);
+                    self.queued_settled = self.queued_settled.plus(settled);
                     let _ = reply.send(Err(given_up_error(self.call)));
                 }
             }
@@ -370,16 +371,16 @@ impl<'a> GivenUp<'a> {
             queued,
             queued_settled,
         } = self;
-        let queued = queued_settled + dead_letter(w, call, queued);
-        let undelivered = (held.total() + queued.total()) as u64;
+        let queued = queued_settled.plus(dead_letter(w, call, queued));
+        let all = held.plus(queued);
+        let undelivered = all.total() as u64;
         w.counters
             .in_worker
             .store(0, std::sync::atomic::Ordering::Relaxed);
         w.counters.mark_oldest(None);
         let what = given_up_report(w, call, held, queued);
         tracing::error!(target_name = %w.name, call, held = held.total(), queued = queued.total(),
-            dead_lettered = held.dead_lettered + queued.dead_lettered,
-            lost = held.lost + queued.lost, file = %w.dead_letter.path().display(), "{what}");
+            dead_lettered = all.dead_lettered, lost = all.lost, file = %w.dead_letter.path().display(), "{what}");
         let _ = report.send(WorkerReport {
             undelivered,
             shutdown_error: Some(what),
@@ -402,22 +403,13 @@ impl Settled {
     fn total(self) -> usize {
         self.dead_lettered + self.lost
     }
-}
 
-impl std::ops::Add for Settled {
-    type Output = Settled;
-
-    fn add(self, other: Settled) -> Settled {
+    /// The events of `self` and of `other`, counted together.
+    fn plus(self, other: Settled) -> Settled {
         Settled {
             dead_lettered: self.dead_lettered + other.dead_lettered,
             lost: self.lost + other.lost,
         }
-    }
-}
-
-impl std::ops::AddAssign for Settled {
-    fn add_assign(&mut self, other: Settled) {
-        *self = *self + other;
     }
 }
 
@@ -431,7 +423,8 @@ fn given_up_report(w: &Watched, call: &str, held: Settled, queued: Settled) -> S
         "the target did not return from `{call}` by the shutdown deadline (it blocks its \
          thread); "
     );
-    if held.total() + queued.total() == 0 {
+    let all = held.plus(queued);
+    if all.total() == 0 {
         let stats = w.counters.snapshot(&w.name, "", 0);
         text.push_str(&format!(
             "it held no undelivered event and none was queued, so nothing was dead-lettered \
@@ -460,10 +453,8 @@ fn given_up_report(w: &Watched, call: &str, held: Settled, queued: Settled) -> S
         held.total(),
         queued.total()
     ));
-    let dead_lettered = held.dead_lettered + queued.dead_lettered;
-    let lost = held.lost + queued.lost;
     let file = w.dead_letter.path().display();
-    match (dead_lettered, lost) {
+    match (all.dead_lettered, all.lost) {
         (d, 0) => text.push_str(&format!("all {d} dead-lettered to {file}")),
         (0, l) => text.push_str(&format!(
             "all {l} LOST: the dead-letter file {file} could not be written (their ids are \

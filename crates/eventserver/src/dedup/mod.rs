@@ -92,10 +92,11 @@
 //! waited finds the event stored and would send it there a second time (a `file`
 //! destination got a line per request that waited, for one submission). So an
 //! admission that holds ([`Dedup::admit_holding`]) leaves at its end which events the
-//! destinations that cannot show what they hold took from it
-//! ([`Admission::note_taken`], `State::settling`), and the requests that waited for it
-//! keep that ([`Admission::taken_meanwhile`]): such a destination that took the event
-//! from the request waited for is not sent it again by the waiting one. What a
+//! destinations that cannot show what they hold took from it (`took` of
+//! [`Admission::commit_marking`], `State::settling`: made only when a request waits for
+//! it), and the requests that waited for it keep that ([`Admission::taken_meanwhile`]):
+//! such a destination that took the event from the request waited for is not sent it
+//! again by the waiting one. What a
 //! request did not wait for (a retry once the first was answered) is sent again, as
 //! before.
 //!
@@ -288,23 +289,21 @@ pub(crate) struct Admission {
     /// An admission that holds ([`Dedup::admit_holding`]): its number and what it
     /// leaves at its end for the requests that waited for it (`State::settling`).
     settles: Option<(u64, Arc<Settled>)>,
-    /// Which destinations that cannot show what they hold took which events
-    /// ([`Admission::note_taken`]): left in `settles` at the end.
-    took: Vec<(usize, RouteSet)>,
     /// What the admissions this one waited for left ([`Admission::taken_meanwhile`]).
     awaited: Vec<Arc<Settled>>,
     dedup: Option<Dedup>,
 }
 
 /// What an admission that holds ([`Dedup::admit_holding`]) leaves for the requests that
-/// waited for it, set once at its end: per event it stored or sent again, the
-/// destinations that cannot show what they hold that took it
-/// ([`Admission::note_taken`]). Empty when it stored nothing.
+/// waited for it, set once at its end when one did: per event it stored or sent again,
+/// the destinations that cannot show what they hold that took it (the `took` of
+/// [`Admission::commit_marking`]). Empty when it stored nothing; unset when no request
+/// waited for it.
 type Settled = std::sync::OnceLock<HashMap<Key, RouteSet, Hasher>>;
 
-/// How an admission ends for the requests that waited for it: its number, what it
-/// leaves, and what it leaves there.
-type Ending = Option<(u64, Arc<Settled>, Vec<(Key, RouteSet)>)>;
+/// How an admission ends for the requests that waited for it: its number and what it
+/// leaves.
+type Ending = Option<(u64, Arc<Settled>)>;
 
 #[derive(Debug)]
 struct Pending {
@@ -372,31 +371,42 @@ impl Admission {
 
     /// The new events are stored: remember them.
     pub(crate) fn commit(self) {
-        self.commit_marking(Vec::new());
+        self.commit_marking(Vec::new(), |_| Vec::new());
     }
 
     /// [`Admission::commit`], noting which `required_key` stores took which events:
     /// `marks` holds (event index in the admitted slice, the store's route), for new
     /// events and events sent again alike ([`RecentIds::mark`]). Noted before a request
     /// waiting for these events looks again.
-    pub(crate) fn commit_marking(mut self, marks: Vec<(usize, usize)>) {
+    ///
+    /// `took(new)` says which destinations that cannot show what they hold (a `file`,
+    /// a forward, Kafka) took which events: (event index in the admitted slice, the
+    /// routes that took it), new events and events sent again alike; `new` is
+    /// [`Admission::new`], for the caller that indexes the events by it. A request
+    /// carrying one of them that waited for this one (a concurrent retry) finds them
+    /// taken there ([`Admission::taken_meanwhile`]) and does not send them a second
+    /// copy. Asked for only by an admission that holds ([`Dedup::admit_holding`]) and
+    /// only when a request waits for it (most batches have none: their list is never
+    /// made), under the de-duplication lock, so that no request can start waiting
+    /// after it was found that none does.
+    pub(crate) fn commit_marking(
+        mut self,
+        marks: Vec<(usize, usize)>,
+        took: impl FnOnce(&[usize]) -> Vec<(usize, RouteSet)>,
+    ) {
         if let Some(d) = self.dedup.take() {
             let marks = self.marks_of(marks);
             let (reserved, holding, ending) = self.take_parts();
-            d.finish_parts(reserved, Vec::new(), (holding, ending), marks);
+            let took = || self.keyed(took(&self.new));
+            d.finish_parts(reserved, Vec::new(), (holding, ending), marks, took);
         }
     }
 
-    /// Notes which destinations that cannot show what they hold (a `file`, a forward,
-    /// Kafka) took which events: (event index in the admitted slice, the routes that
-    /// took it), new events and events sent again alike. A request carrying one of
-    /// them that waited for this one (a concurrent retry) finds them taken there
-    /// ([`Admission::taken_meanwhile`]) and does not send them a second copy. Kept
-    /// only by an admission that holds ([`Dedup::admit_holding`]).
-    pub(crate) fn note_taken(&mut self, took: Vec<(usize, RouteSet)>) {
-        if self.settles.is_some() {
-            self.took = took;
-        }
+    /// `took` ([`Admission::commit_marking`]) by the events' keys.
+    fn keyed(&self, took: Vec<(usize, RouteSet)>) -> Vec<(Key, RouteSet)> {
+        took.into_iter()
+            .filter_map(|(i, routes)| Some((*self.keys.get(i)?, routes)))
+            .collect()
     }
 
     /// Whether an admission this one waited for (a concurrent request carrying the
@@ -436,17 +446,10 @@ impl Admission {
     /// What the admission reserved, taken out to end it, and what it leaves for the
     /// requests that waited for it.
     fn take_parts(&mut self) -> (Vec<Pending>, Vec<Key>, Ending) {
-        let ending = self.settles.take().map(|(me, settled)| {
-            let took = std::mem::take(&mut self.took)
-                .into_iter()
-                .filter_map(|(i, routes)| Some((*self.keys.get(i)?, routes)))
-                .collect();
-            (me, settled, took)
-        });
         (
             std::mem::take(&mut self.reserved),
             std::mem::take(&mut self.holding),
-            ending,
+            self.settles.take(),
         )
     }
 
@@ -455,12 +458,13 @@ impl Admission {
     /// event, in the order of [`Admission::new`]) and forgets the reservation of the
     /// rest, so that a retry of the batch counts the stored ones as duplicates instead of
     /// storing them again, and stores the others.
-    /// `marks`: which `required_key` stores took which events, as
-    /// [`Admission::commit_marking`].
+    /// `marks` and `took`: which `required_key` stores and which destinations that
+    /// cannot show what they hold took which events, as [`Admission::commit_marking`].
     pub(crate) fn commit_stored(
         mut self,
         stored: impl Fn(usize) -> bool,
         marks: Vec<(usize, usize)>,
+        took: impl FnOnce(&[usize]) -> Vec<(usize, RouteSet)>,
     ) {
         if let Some(d) = self.dedup.take() {
             let marks = self.marks_of(marks);
@@ -471,7 +475,8 @@ impl Admission {
             let kept = kept.into_iter().map(|(_, p)| p).collect();
             let released = released.into_iter().map(|(_, p)| p).collect();
             let (_, holding, ending) = self.take_parts();
-            d.finish_parts(kept, released, (holding, ending), marks);
+            let took = || self.keyed(took(&self.new));
+            d.finish_parts(kept, released, (holding, ending), marks, took);
         }
     }
 
@@ -1254,7 +1259,6 @@ impl Dedup {
             keys: Vec::new(),
             holding,
             settles,
-            took: Vec::new(),
             awaited: Vec::new(),
             dedup: Some(self.clone()),
         })
@@ -1262,22 +1266,35 @@ impl Dedup {
 
     fn finish(&self, (reserved, holding, ending): (Vec<Pending>, Vec<Key>, Ending), stored: bool) {
         if stored {
-            self.finish_parts(reserved, Vec::new(), (holding, ending), Vec::new());
+            self.finish_parts(
+                reserved,
+                Vec::new(),
+                (holding, ending),
+                Vec::new(),
+                Vec::new,
+            );
         } else {
-            self.finish_parts(Vec::new(), reserved, (holding, ending), Vec::new());
+            self.finish_parts(
+                Vec::new(),
+                reserved,
+                (holding, ending),
+                Vec::new(),
+                Vec::new,
+            );
         }
     }
 
     /// Ends the reservations: `stored` ones are remembered, `released` ones forgotten,
     /// the stores `marks` names took their events, what the admission leaves for the
-    /// requests that waited for it is set (`ending`), and the stored events `holding`
-    /// held are free for other requests again.
+    /// requests that waited for it (`ending`) is set to `took` when one did, and the
+    /// stored events `holding` held are free for other requests again.
     fn finish_parts(
         &self,
         stored: Vec<Pending>,
         released: Vec<Pending>,
         (holding, ending): (Vec<Key>, Ending),
         marks: Vec<(Key, usize)>,
+        took: impl FnOnce() -> Vec<(Key, RouteSet)>,
     ) {
         let mut state = lock(&self.inner.state);
         for p in released {
@@ -1292,9 +1309,15 @@ impl Dedup {
             state.recent.mark(&k.id, k.fingerprint, route);
         }
         // Set before any waiter looks again, like the marks.
-        if let Some((me, settled, took)) = ending {
-            let _ = settled.set(took.into_iter().collect());
+        if let Some((me, settled)) = ending {
             state.settling.remove(&me);
+            // A request that waits for this admission took its own reference to
+            // `settled` from `settling`, under this lock: the only other reference
+            // left is a waiter's, and none can come now that it is out of `settling`.
+            // With no waiter (most batches), nothing is left and `took` is not made.
+            if Arc::strong_count(&settled) > 1 {
+                let _ = settled.set(took().into_iter().collect());
+            }
         }
         for k in &holding {
             state.resending.remove(k);
@@ -1830,11 +1853,7 @@ mod tests {
         assert_eq!(first.duplicates(), 1);
         // Not held: a plain admission (a server that sends nothing again) goes on.
         assert!(d.try_admit(std::slice::from_ref(&e)).is_some());
-        let waiting = {
-            let d = d.clone();
-            let e = e.clone();
-            tokio::spawn(async move { d.admit_holding(std::slice::from_ref(&e)).await })
-        };
+        let waiting = admit_holding_in_a_task(&d, &e);
         tokio::task::yield_now().await;
         assert!(!waiting.is_finished(), "waits while the first holds it");
         first.release();
@@ -1845,6 +1864,37 @@ mod tests {
             lock(&d.inner.state).resending.is_empty(),
             "nothing left held"
         );
+    }
+
+    /// `d.admit_holding([e])` in a task of its own: a concurrent request.
+    fn admit_holding_in_a_task(d: &Dedup, e: &Event) -> tokio::task::JoinHandle<Admission> {
+        let (d, e) = (d.clone(), e.clone());
+        tokio::spawn(async move { d.admit_holding(std::slice::from_ref(&e)).await })
+    }
+
+    /// What a holding admission leaves for the requests that wait for it (which
+    /// destinations that cannot show what they hold took its events) is made only when
+    /// one waits: most batches have none, and their list is never asked for.
+    #[tokio::test]
+    async fn what_a_holding_admission_took_is_made_only_when_a_request_waits() {
+        let d = Dedup::new(DedupConfig::default());
+        let e = ev("n", 1, 1);
+        let alone = d.admit_holding(std::slice::from_ref(&e)).await;
+        alone.commit_marking(Vec::new(), |_| panic!("asked for with no request waiting"));
+
+        let first = d.admit_holding(std::slice::from_ref(&e)).await;
+        let waiting = admit_holding_in_a_task(&d, &e);
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "waits while the first holds it");
+        let asked = std::cell::Cell::new(0);
+        first.commit_marking(Vec::new(), |_| {
+            asked.set(asked.get() + 1);
+            vec![(0, [1].into_iter().collect())]
+        });
+        assert_eq!(asked.get(), 1, "asked for once, for the request that waits");
+        let second = waiting.await.unwrap();
+        assert!(second.taken_meanwhile(0, 1), "route 1 took it meanwhile");
+        assert!(!second.taken_meanwhile(0, 2), "route 2 did not");
     }
 
     #[tokio::test]

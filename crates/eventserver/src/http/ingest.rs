@@ -655,7 +655,7 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         _permit,
         _memory,
     } = batch;
-    let mut admission = admit_held(&state, &events).await;
+    let admission = admit_held(&state, &events).await;
     // Duplicates a destination that is not a store took: it cannot show it still holds
     // them, so they are sent to it again and answered `accepted` (sent_again.rs).
     let again = super::sent_again::SentAgain::of(&state.destinations, &events, &admission);
@@ -727,13 +727,15 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         sent.push(e);
         sent_positions.push(p);
     }
-    let batch_index = |k: usize| {
+    // The batch index of the `k`-th event emitted, `new` the admission's new events.
+    let index_in = |new: &[usize], k: usize| {
         if again.len() > 0 {
             emitted[k]
         } else {
-            admission.new()[k]
+            new[k]
         }
     };
+    let batch_index = |k: usize| index_in(admission.new(), k);
     // Where the `k`-th new event is among those emitted.
     let new_at: Vec<usize> = if again.len() > 0 {
         (0..emitted.len()).filter(|&k| is_new[emitted[k]]).collect()
@@ -755,9 +757,11 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
             let marks = state.destinations.keyed_marks(ack.events(), batch_index);
             // Concurrent retries of these events that waited for this request find
             // them taken by the destinations that cannot show it (sent_again.rs).
-            let took = state.destinations.unshown_taken(ack.events(), batch_index);
-            admission.note_taken(took);
-            admission.commit_marking(marks);
+            let took = |new: &[usize]| {
+                let index = |k: usize| index_in(new, k);
+                state.destinations.unshown_taken(ack.events(), index)
+            };
+            admission.commit_marking(marks, took);
             publication.publish(&state, |_| true);
             // Receipts cover the events this request stored, per store that took them,
             // and the stored records of the events sent again to other destinations;
@@ -804,9 +808,11 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
             .is_some_and(|e| e.is_delivered())
     };
     let marks = state.destinations.keyed_marks(acks, batch_index);
-    let took = state.destinations.unshown_taken(acks, batch_index);
-    admission.note_taken(took);
-    admission.commit_stored(stored, marks);
+    let took = |new: &[usize]| {
+        let index = |k: usize| index_in(new, k);
+        state.destinations.unshown_taken(acks, index)
+    };
+    admission.commit_stored(stored, marks, took);
     publication.publish(&state, stored);
     let not_stored: Vec<&auditrail_core::EventAck> = failed
         .events()

@@ -44,19 +44,34 @@ impl TestServer {
         self.dir.path().join("data").join("store")
     }
 
+    /// The `file` destination's folder (`<data_dir>/audit`).
+    pub(crate) fn audit(&self) -> PathBuf {
+        self.dir.path().join("data").join("audit")
+    }
+
     /// `GET /v1/query?report=NAME`, which must answer `200`: its `report` member.
     pub(crate) async fn report(&self, name: &str) -> Value {
+        self.query_answered(&[("report", name)]).await["report"].clone()
+    }
+
+    /// `GET /v1/query?sql=SQL`, which must answer `200`: the answer.
+    pub(crate) async fn sql(&self, sql: &str) -> Value {
+        self.query_answered(&[("sql", sql)]).await
+    }
+
+    /// `GET /v1/query` with `params`, which must answer `200`: the answer.
+    async fn query_answered(&self, params: &[(&str, &str)]) -> Value {
         let resp = self
             .client
             .get(self.url("/v1/query"))
-            .query(&[("report", name)])
+            .query(params)
             .send()
             .await
             .unwrap();
         let status = resp.status().as_u16();
         let answer: Value = resp.json().await.unwrap();
         assert_eq!(status, 200, "{answer}");
-        answer["report"].clone()
+        answer
     }
 }
 
@@ -65,13 +80,28 @@ pub(crate) fn registry() -> auditrail_core::Registry {
     auditrail_eventserver::registry(&[&REGISTRATION]).unwrap()
 }
 
+/// Registry with the store, the `gated` test destination and the `file` target type,
+/// as the `auditrail` binary links it.
+pub(crate) fn registry_with_file() -> auditrail_core::Registry {
+    auditrail_eventserver::registry(&[&REGISTRATION, &auditrail_target_file::REGISTRATION]).unwrap()
+}
+
 /// Config text with `data_dir` and `listen` filled in for a temp dir.
 pub(crate) fn config_from(dir: &Path, extra: &str) -> ServerConfig {
+    parsed_config(dir, extra, &registry())
+}
+
+/// [`config_from`] with the `file` target type linked ([`registry_with_file`]).
+pub(crate) fn config_with_file(dir: &Path, extra: &str) -> ServerConfig {
+    parsed_config(dir, extra, &registry_with_file())
+}
+
+fn parsed_config(dir: &Path, extra: &str, registry: &auditrail_core::Registry) -> ServerConfig {
     let text = format!(
         "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\n{extra}",
         dir.join("data").display().to_string()
     );
-    ServerConfig::parse(&text, "test.toml", false, &registry()).unwrap()
+    ServerConfig::parse(&text, "test.toml", false, registry).unwrap()
 }
 
 /// Default store destination.
@@ -81,6 +111,13 @@ pub(crate) const STORE: &str = "[[destinations]]\ntype = \"store\"\npath = \"sto
 pub(crate) async fn start(extra: &str) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let config = config_from(dir.path(), extra);
+    start_with(dir, config).await
+}
+
+/// [`start`] with the `file` target type linked ([`registry_with_file`]).
+pub(crate) async fn start_with_file(extra: &str) -> TestServer {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with_file(dir.path(), extra);
     start_with(dir, config).await
 }
 
@@ -168,6 +205,13 @@ pub(crate) fn event_with(node: &str, seq: u64, topic: &str, routing_key: Option<
     v
 }
 
+/// [`event`] whose `message.authUser` is `user`.
+pub(crate) fn with_user(node: &str, seq: u64, user: &str) -> Value {
+    let mut e = event(node, seq);
+    e["message"]["authUser"] = json!(user);
+    e
+}
+
 /// Events as a JSON-lines body.
 pub(crate) fn ndjson(events: &[Value]) -> String {
     let mut s = String::new();
@@ -221,6 +265,25 @@ pub(crate) fn stored_records(store: &Path) -> Vec<Value> {
 /// Ids of the stored events, with how many times each is stored.
 pub(crate) fn stored_ids(store: &Path) -> HashMap<String, usize> {
     auditrail_testkit::store::stored_ids(store)
+}
+
+/// How many lines of the files in `dir` hold `id` (none when `dir` is gone: a `file`
+/// destination's folder removed by a cleanup job).
+pub(crate) fn lines_holding(dir: &Path, id: &str) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            std::fs::read_to_string(&p)
+                .unwrap()
+                .lines()
+                .filter(|l| l.contains(id))
+                .count()
+        })
+        .sum()
 }
 
 /// The text of `GET /metrics`.
