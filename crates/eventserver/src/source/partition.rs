@@ -953,7 +953,7 @@ impl PartitionStore {
                     // offset, once the folder can be made, is stored).
                     let out: std::collections::HashSet<usize> =
                         rejected.iter().map(|(i, _)| *i).collect();
-                    admission.commit_stored(|k| !out.contains(&k), Vec::new());
+                    admission.commit_stored(|k| !out.contains(&k), Vec::new(), Vec::new());
                     refused = rejected;
                 }
                 Err(source) => {
@@ -971,7 +971,7 @@ impl PartitionStore {
                                 .chain(rejected)
                                 .map(|(i, _)| *i)
                                 .collect();
-                            admission.commit_stored(|k| !out.contains(&k), Vec::new());
+                            admission.commit_stored(|k| !out.contains(&k), Vec::new(), Vec::new());
                             // The events the store took are shown now; the rest are
                             // shown when a later read stores them.
                             self.settled_to = self.settled_to.max(settled_to);
