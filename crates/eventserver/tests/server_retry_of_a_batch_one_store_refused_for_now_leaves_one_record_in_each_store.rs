@@ -11,7 +11,8 @@ use crate::server_support;
 
 use server_support::*;
 
-pub(crate) const TWO_STORES: &str = "[[destinations]]\ntype = \"store\"\nname = \"a\"\npath = \"a\"\n\
+pub(crate) const TWO_STORES: &str =
+    "[[destinations]]\ntype = \"store\"\nname = \"a\"\npath = \"a\"\n\
      [[destinations]]\ntype = \"store\"\nname = \"b\"\npath = \"b\"\n";
 
 /// Makes store `b`'s folder of topic `other` a symbolic link under `s`'s folder

@@ -435,7 +435,10 @@ impl Admission {
     /// an earlier try of it whose answer was an error (`partly_stored.rs`): its retry
     /// is written to its other stores alone.
     pub(crate) fn held_before(&self, i: usize) -> Option<&RouteSet> {
-        let at = self.held_before.binary_search_by_key(&i, |(j, _)| *j).ok()?;
+        let at = self
+            .held_before
+            .binary_search_by_key(&i, |(j, _)| *j)
+            .ok()?;
         self.held_before.get(at).map(|(_, r)| r)
     }
 

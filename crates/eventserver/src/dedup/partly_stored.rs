@@ -120,7 +120,10 @@ mod tests {
         let mut p = PartlyStored::new(16);
         p.note(key(1), [0]);
         p.note(key(1), [2]);
-        assert_eq!(p.get(&key(1)).map(|r| r.iter().collect::<Vec<_>>()), Some(vec![0, 2]));
+        assert_eq!(
+            p.get(&key(1)).map(|r| r.iter().collect::<Vec<_>>()),
+            Some(vec![0, 2])
+        );
         p.note(key(2), [1]);
         p.note(key(3), [1]);
         assert!(p.get(&key(1)).is_none(), "the bound is 2: the oldest went");

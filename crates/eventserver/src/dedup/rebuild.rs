@@ -240,8 +240,8 @@ pub(super) fn merge_oldest_first(
         }
     }
     kept.into_iter().map(move |(_, id, fp, by, needed)| {
-        let everywhere = !needed.has_other_than(by)
-            || held.get(&(id, fp)).is_some_and(|h| needed.is_subset(h));
+        let everywhere =
+            !needed.has_other_than(by) || held.get(&(id, fp)).is_some_and(|h| needed.is_subset(h));
         (id, fp, by, everywhere)
     })
 }

@@ -413,7 +413,9 @@ async fn an_event_one_store_misses_is_not_taken_as_stored_when_both_take_it() {
     assert_eq!((admitted.new(), admitted.duplicates()), (&[1][..], 1));
     // Noted with the store that holds it (route 0): its retry is written to b alone.
     assert_eq!(
-        admitted.held_before(1).map(|r| r.iter().collect::<Vec<_>>()),
+        admitted
+            .held_before(1)
+            .map(|r| r.iter().collect::<Vec<_>>()),
         Some(vec![0])
     );
     drop(admitted);

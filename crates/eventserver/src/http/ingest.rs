@@ -828,10 +828,9 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
     let took = state.destinations.unshown_taken(acks, batch_index);
     // The stores that took the new events not stored everywhere: their retry is not
     // written to those again (partly_stored.rs).
-    let stores_took =
-        state
-            .destinations
-            .stores_taken(acks, batch_index, |k| is_new[batch_index(k)]);
+    let stores_took = state
+        .destinations
+        .stores_taken(acks, batch_index, |k| is_new[batch_index(k)]);
     admission.note_taken(took);
     admission.commit_stored(stored, marks, stores_took);
     publication.publish(&state, stored);
