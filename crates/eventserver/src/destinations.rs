@@ -1072,6 +1072,40 @@ impl Destinations {
             .collect()
     }
 
+    /// Which stores took which events of a batch that was not taken by every
+    /// destination: (the event's index in the batch, the routes of the stores that
+    /// took it), for the events `undelivered(k)` (`acks[k]`, batch index `index(k)`),
+    /// so that their retry is not written to those stores again
+    /// ([`crate::dedup::Admission::commit_stored`], `dedup/partly_stored.rs`).
+    pub(crate) fn stores_taken(
+        &self,
+        acks: &[auditrail_core::EventAck],
+        index: impl Fn(usize) -> usize,
+        undelivered: impl Fn(usize) -> bool,
+    ) -> Vec<(usize, auditrail_core::RouteSet)> {
+        acks.iter()
+            .enumerate()
+            .filter(|&(k, ack)| !ack.is_delivered() && undelivered(k))
+            .filter_map(|(k, ack)| {
+                let took: auditrail_core::RouteSet =
+                    ack.taken().iter().filter(|&r| self.is_store(r)).collect();
+                (!took.is_empty()).then(|| (index(k), took))
+            })
+            .collect()
+    }
+
+    /// Whether the destination of `route` is a store.
+    pub(crate) fn is_store(&self, route: usize) -> bool {
+        self.list.get(route).is_some_and(|d| d.store.is_some())
+    }
+
+    /// Whether the destination of `route` is a store with a `required_key`.
+    pub(crate) fn is_keyed_store(&self, route: usize) -> bool {
+        self.list
+            .get(route)
+            .is_some_and(|d| d.store.is_some() && d.filter.required_key.is_some())
+    }
+
     /// The name of the destination of `route`.
     pub(crate) fn name_of(&self, route: usize) -> Option<&str> {
         self.list.get(route).map(|d| d.name.as_str())

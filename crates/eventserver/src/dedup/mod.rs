@@ -100,6 +100,16 @@
 //! request did not wait for (a retry once the first was answered) is sent again, as
 //! before.
 //!
+//! # Events some of their stores hold
+//!
+//! An event is remembered as stored once every destination taking it took it. One
+//! that some stores took in a try answered with an error (another store refusing it
+//! for now, a full disk, a give-up) is not, and its retry is new; but the stores that
+//! took it are noted (`partly_stored.rs`: [`Admission::held_before`], noted by
+//! [`Admission::commit_stored`] and by the rebuild from the stores' records), so that
+//! the retry is written to the others alone and a store never holds two records of
+//! one submission.
+//!
 //! The whole cycle is the `admit_commit_and_retry` unit test below.
 
 use std::borrow::Borrow;
@@ -116,6 +126,7 @@ use auditrail_store::{
 };
 
 mod forgotten;
+mod partly_stored;
 mod rebuild;
 mod store_read;
 mod store_set;
@@ -291,6 +302,10 @@ pub(crate) struct Admission {
     settles: Option<(u64, Arc<Settled>)>,
     /// What the admissions this one waited for left ([`Admission::taken_meanwhile`]).
     awaited: Vec<Arc<Settled>>,
+    /// The new events some of whose stores hold them from an earlier try (by index
+    /// into the admitted slice, ascending) and those stores' routes
+    /// ([`Admission::held_before`], `partly_stored.rs`).
+    held_before: Vec<(usize, RouteSet)>,
     dedup: Option<Dedup>,
 }
 
@@ -396,9 +411,16 @@ impl Admission {
     ) {
         if let Some(d) = self.dedup.take() {
             let marks = self.marks_of(marks);
+            let partly = self.partly_updates(|_| true, Vec::new());
             let (reserved, holding, ending) = self.take_parts();
             let took = || self.keyed(took(&self.new));
-            d.finish_parts(reserved, Vec::new(), (holding, ending), marks, took);
+            d.finish_parts(
+                reserved,
+                Vec::new(),
+                (holding, ending),
+                (marks, partly),
+                took,
+            );
         }
     }
 
@@ -423,6 +445,64 @@ impl Admission {
                 .and_then(|took| took.get(k))
                 .is_some_and(|routes| routes.contains(route))
         })
+    }
+
+    /// The stores (their routes) that hold new event `i` (of the admitted slice) from
+    /// an earlier try of it whose answer was an error (`partly_stored.rs`): its retry
+    /// is written to its other stores alone.
+    pub(crate) fn held_before(&self, i: usize) -> Option<&RouteSet> {
+        let at = self
+            .held_before
+            .binary_search_by_key(&i, |(j, _)| *j)
+            .ok()?;
+        self.held_before.get(at).map(|(_, r)| r)
+    }
+
+    /// The new events some of whose stores hold them ([`Admission::held_before`]):
+    /// (index into the admitted slice, those stores' routes), ascending.
+    pub(crate) fn all_held_before(&self) -> &[(usize, RouteSet)] {
+        &self.held_before
+    }
+
+    /// The store of `route` no longer holds new event `i` (its record is gone): the
+    /// retry is written there too.
+    pub(crate) fn not_held(&mut self, i: usize, route: usize) {
+        if let Ok(at) = self.held_before.binary_search_by_key(&i, |(j, _)| *j) {
+            let routes = &mut self.held_before[at].1;
+            *routes = routes.iter().filter(|&r| r != route).collect();
+        }
+    }
+
+    /// What the end of this admission changes of the events held by some of their
+    /// stores: (key, the stores that hold it, `None` once every store does or no
+    /// store holds it). `stored(i)`: event `i` is stored everywhere now; `took`: the
+    /// stores that took the others in this try, by event index.
+    fn partly_updates(
+        &self,
+        stored: impl Fn(usize) -> bool,
+        took: Vec<(usize, RouteSet)>,
+    ) -> Vec<(Key, Option<RouteSet>)> {
+        let mut updates: Vec<(Key, Option<RouteSet>)> = Vec::new();
+        for (i, held) in &self.held_before {
+            if stored(*i) || !took.iter().any(|(j, _)| j == i) {
+                let keep = (!stored(*i) && !held.is_empty()).then(|| held.clone());
+                if let Some(k) = self.keys.get(*i) {
+                    updates.push((*k, keep));
+                }
+            }
+        }
+        for (i, routes) in took {
+            if stored(i) {
+                continue;
+            }
+            let Some(k) = self.keys.get(i) else { continue };
+            let all: RouteSet = routes
+                .iter()
+                .chain(self.held_before(i).into_iter().flat_map(|h| h.iter()))
+                .collect();
+            updates.push((*k, (!all.is_empty()).then_some(all)));
+        }
+        updates
     }
 
     fn marks_of(&self, marks: Vec<(usize, usize)>) -> Vec<(Key, usize)> {
@@ -460,14 +540,29 @@ impl Admission {
     /// storing them again, and stores the others.
     /// `marks` and `took`: which `required_key` stores and which destinations that
     /// cannot show what they hold took which events, as [`Admission::commit_marking`].
+    /// `stores_took`: which stores took which of the events not stored everywhere
+    /// (index into the admitted slice, the stores' routes): remembered
+    /// (`partly_stored.rs`), so that the retry is not written to them again.
     pub(crate) fn commit_stored(
         mut self,
         stored: impl Fn(usize) -> bool,
         marks: Vec<(usize, usize)>,
         took: impl FnOnce(&[usize]) -> Vec<(usize, RouteSet)>,
+        stores_took: Vec<(usize, RouteSet)>,
     ) {
         if let Some(d) = self.dedup.take() {
             let marks = self.marks_of(marks);
+            // By the admitted slice's index: `stored` counts the new events only.
+            let mut stored_at = vec![false; self.keys.len()];
+            for (k, &i) in self.new.iter().enumerate() {
+                if stored(k) {
+                    if let Some(s) = stored_at.get_mut(i) {
+                        *s = true;
+                    }
+                }
+            }
+            let partly =
+                self.partly_updates(|i| stored_at.get(i).copied().unwrap_or(false), stores_took);
             let (kept, released): (Vec<_>, Vec<_>) = std::mem::take(&mut self.reserved)
                 .into_iter()
                 .enumerate()
@@ -476,7 +571,7 @@ impl Admission {
             let released = released.into_iter().map(|(_, p)| p).collect();
             let (_, holding, ending) = self.take_parts();
             let took = || self.keyed(took(&self.new));
-            d.finish_parts(kept, released, (holding, ending), marks, took);
+            d.finish_parts(kept, released, (holding, ending), (marks, partly), took);
         }
     }
 
@@ -537,6 +632,9 @@ struct State {
     /// The admissions that hold ([`Dedup::admit_holding`]) until they end, by number:
     /// what each leaves for the requests that wait for it (`Admission::awaited`).
     settling: HashMap<u64, Arc<Settled>, Hasher>,
+    /// The events some of their stores hold and others not, and which hold them
+    /// (`partly_stored.rs`).
+    partly: partly_stored::PartlyStored,
     /// Most recently stored last (see [`State::bound_nodes`]).
     nodes: LruCache<Arc<str>, Node, Hasher>,
     /// Ranges and announced ranges held by all of `nodes`.
@@ -824,6 +922,7 @@ impl Dedup {
                     next_admission: 0,
                     resending: HashMap::default(),
                     settling: HashMap::default(),
+                    partly: partly_stored::PartlyStored::new(config.window),
                     // Bounded by `State::bound_nodes`, which also counts the ranges.
                     nodes: LruCache::unbounded_with_hasher(Hasher::default()),
                     ranges_total: 0,
@@ -929,7 +1028,7 @@ impl Dedup {
             tracing::info!(store = %store.root().display(), records = report.records, "de-duplication state rebuilt from the store");
         }
         unmerged.hand_to(&mut lock(&dedup.inner.state));
-        dedup.fill_window(newest, &holders.keyed_stores());
+        dedup.fill_window(newest, &holders.keyed_stores(), &holders.store_routes());
         if let Some(ledger) = &mut lock(&dedup.inner.state).ledger {
             ledger.finish_rebuild();
         }
@@ -984,7 +1083,11 @@ impl Dedup {
             also,
         )?;
         unmerged.hand_to(&mut lock(&self.inner.state));
-        self.fill_window(vec![newest], &holders.keyed_stores());
+        self.fill_window(
+            vec![newest],
+            &holders.keyed_stores(),
+            &holders.store_routes(),
+        );
         tracing::info!(store = %store.root().display(), records = report.records, "de-duplication state rebuilt from the store");
         Ok(report)
     }
@@ -1001,7 +1104,7 @@ impl Dedup {
         let mut newest = Newest::new(self.inner.config.window);
         let report = self.read_closed_store((&mut unmerged, &mut newest), root)?;
         unmerged.hand_to(&mut lock(&self.inner.state));
-        self.fill_window(vec![newest], &[]);
+        self.fill_window(vec![newest], &[], &[]);
         tracing::info!(store = %root.display(), records = report.records, "de-duplication state rebuilt from the store");
         Ok(report)
     }
@@ -1181,6 +1284,7 @@ impl Dedup {
         }
         let mut new = Vec::with_capacity(events.len());
         let mut reserved = Vec::with_capacity(events.len());
+        let mut held_before = Vec::new();
         let mut duplicates = 0;
         // The events of a batch mostly come from one node: its key and its entry are
         // looked up once per run of events from it, not once per event (hashing the
@@ -1233,6 +1337,10 @@ impl Dedup {
                     })
                     .events += 1;
             }
+            // Written by some of its stores in an earlier try (`partly_stored.rs`).
+            if let Some(held) = keys.get(i).and_then(|k| state.partly.get(k)) {
+                held_before.push((i, held.clone()));
+            }
             new.push(i);
             reserved.push(Pending {
                 ticket,
@@ -1260,6 +1368,7 @@ impl Dedup {
             holding,
             settles,
             awaited: Vec::new(),
+            held_before,
             dedup: Some(self.clone()),
         })
     }
@@ -1270,7 +1379,7 @@ impl Dedup {
                 reserved,
                 Vec::new(),
                 (holding, ending),
-                Vec::new(),
+                Default::default(),
                 Vec::new,
             );
         } else {
@@ -1278,7 +1387,7 @@ impl Dedup {
                 Vec::new(),
                 reserved,
                 (holding, ending),
-                Vec::new(),
+                Default::default(),
                 Vec::new,
             );
         }
@@ -1287,16 +1396,27 @@ impl Dedup {
     /// Ends the reservations: `stored` ones are remembered, `released` ones forgotten,
     /// the stores `marks` names took their events, what the admission leaves for the
     /// requests that waited for it (`ending`) is set to `took` when one did, and the
-    /// stored events `holding` held are free for other requests again.
+    /// stored events `holding` held are free for other requests again. `partly`: which
+    /// stores hold the events some of their stores hold, now (`None`: none to note any
+    /// more).
+    #[allow(clippy::type_complexity)]
     fn finish_parts(
         &self,
         stored: Vec<Pending>,
         released: Vec<Pending>,
         (holding, ending): (Vec<Key>, Ending),
-        marks: Vec<(Key, usize)>,
+        (marks, partly): (Vec<(Key, usize)>, Vec<(Key, Option<RouteSet>)>),
         took: impl FnOnce() -> Vec<(Key, RouteSet)>,
     ) {
         let mut state = lock(&self.inner.state);
+        // Before the reservations end: a request waiting for one of these events finds
+        // which stores hold it when it looks again.
+        for (k, held) in partly {
+            match held {
+                Some(routes) => state.partly.set(k, routes),
+                None => state.partly.remove(&k),
+            }
+        }
         for p in released {
             state.recent.release(p.ticket);
         }

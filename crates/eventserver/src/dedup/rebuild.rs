@@ -93,6 +93,17 @@ impl Holders {
             .collect()
     }
 
+    /// Every store's number (as [`Newest::offer`]'s `held_by`) and its route, so that
+    /// an event some of its stores lack is noted with the routes of those that hold it
+    /// (`partly_stored.rs`).
+    pub(crate) fn store_routes(&self) -> Vec<(u32, usize)> {
+        self.destinations
+            .iter()
+            .enumerate()
+            .filter_map(|(route, (_, store))| Some(((*store)?, route)))
+            .collect()
+    }
+
     /// How many stores a rebuild reads.
     pub(super) fn stores(&self) -> usize {
         self.destinations
@@ -193,8 +204,12 @@ impl Newest {
 /// store. Stores have no common order but the wall clock, which is what must not decide
 /// (see the module docs).
 /// Each with the number of the store it was read from (an event several stores hold
-/// comes once per store).
-pub(super) fn merge_oldest_first(stores: Vec<Newest>) -> impl Iterator<Item = (EventId, u64, u32)> {
+/// comes once per store), and whether every store it needs holds it: one that some
+/// of them lack comes too, with `false` (its retry is written to those alone,
+/// `partly_stored.rs`).
+pub(super) fn merge_oldest_first(
+    stores: Vec<Newest>,
+) -> impl Iterator<Item = (EventId, u64, u32, bool)> {
     // In place: each entry's place becomes how many records its store wrote after it,
     // and the stores' lists are appended to one (no second list of them all).
     let mut kept: Vec<Candidate> = Vec::new();
@@ -224,12 +239,11 @@ pub(super) fn merge_oldest_first(stores: Vec<Newest>) -> impl Iterator<Item = (E
             held.entry((*id, *fp)).or_default().insert(*by);
         }
     }
-    kept.into_iter()
-        .filter(move |(_, id, fp, by, needed)| {
-            !needed.has_other_than(*by)
-                || held.get(&(*id, *fp)).is_some_and(|h| needed.is_subset(h))
-        })
-        .map(|(_, id, fp, by, _)| (id, fp, by))
+    kept.into_iter().map(move |(_, id, fp, by, needed)| {
+        let everywhere =
+            !needed.has_other_than(by) || held.get(&(id, fp)).is_some_and(|h| needed.is_subset(h));
+        (id, fp, by, everywhere)
+    })
 }
 
 /// What a scan read of one node so far.
@@ -338,7 +352,7 @@ mod tests {
             for &n in &order {
                 newest.offer(n, EventId::from(uuid::Uuid::from_u128(n.into())), n, 0, StoreSet::only(0));
             }
-            let kept: Vec<u64> = merge_oldest_first(vec![newest]).map(|(_, fp, _)| fp).collect();
+            let kept: Vec<u64> = merge_oldest_first(vec![newest]).map(|(_, fp, _, _)| fp).collect();
             let want: Vec<u64> = (300 - (capacity as u64).min(300)..300).collect();
             prop_assert_eq!(kept, want);
         }

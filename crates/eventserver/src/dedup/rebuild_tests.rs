@@ -411,6 +411,14 @@ async fn an_event_one_store_misses_is_not_taken_as_stored_when_both_take_it() {
     let retry = [in_both, only_in_a];
     let admitted = dedup.admit(&retry).await;
     assert_eq!((admitted.new(), admitted.duplicates()), (&[1][..], 1));
+    // Noted with the store that holds it (route 0): its retry is written to b alone.
+    assert_eq!(
+        admitted
+            .held_before(1)
+            .map(|r| r.iter().collect::<Vec<_>>()),
+        Some(vec![0])
+    );
+    drop(admitted);
     // Each store's filter decides: an event only store b's filter takes is stored once b
     // holds it, whatever store a holds.
     let authfail = received_at(

@@ -136,11 +136,29 @@ impl Dedup {
     /// Fills the window with the events the stores' reads found stored last, oldest
     /// first (as they were stored, so the oldest is forgotten first). Selected and
     /// sorted without the lock, pushed a step at a time (see the module docs).
-    pub(super) fn fill_window(&self, newest: Vec<Newest>, keyed: &[(u32, usize)]) {
+    /// `keyed`: the `required_key` stores (number, route); `stores`: every store, so
+    /// that an event some of its stores lack is noted with those that hold it
+    /// (`partly_stored.rs`; none noted when empty).
+    pub(super) fn fill_window(
+        &self,
+        newest: Vec<Newest>,
+        keyed: &[(u32, usize)],
+        stores: &[(u32, usize)],
+    ) {
         let mut events = merge_oldest_first(newest).peekable();
         while events.peek().is_some() {
             let mut state = lock(&self.inner.state);
-            for (id, fingerprint, by) in events.by_ref().take(FILL_STEP) {
+            for (id, fingerprint, by, everywhere) in events.by_ref().take(FILL_STEP) {
+                if !everywhere {
+                    // Not stored (its retry is new), but not to be written again to
+                    // the stores that hold it.
+                    if !state.recent.contains(&id, fingerprint) {
+                        let key = super::Key { id, fingerprint };
+                        let routes = stores.iter().filter(|(s, _)| *s == by).map(|(_, r)| *r);
+                        state.partly.note(key, routes);
+                    }
+                    continue;
+                }
                 // A store may hold an event twice (a retry from beyond the window), and
                 // an event stored meanwhile elsewhere may be one of them: remember it
                 // once, as the set did before.

@@ -647,7 +647,7 @@ async fn admit_held(state: &AppState, events: &[Routed]) -> crate::dedup::Admiss
 /// copied (only the live view's tail is).
 async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome, ApiError> {
     let Batch {
-        events,
+        mut events,
         ranges,
         positions,
         body,
@@ -655,7 +655,11 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         _permit,
         _memory,
     } = batch;
-    let admission = admit_held(&state, &events).await;
+    let mut admission = admit_held(&state, &events).await;
+    // New events some of whose stores hold them from an earlier try that failed
+    // elsewhere: written to the other destinations alone (partly_stored.rs).
+    let held_before =
+        super::partly_stored::HeldBefore::narrow(&state.destinations, &mut events, &mut admission);
     // Duplicates a destination that is not a store took: it cannot show it still holds
     // them, so they are sent to it again and answered `accepted` (sent_again.rs).
     let again = super::sent_again::SentAgain::of(&state.destinations, &events, &admission);
@@ -672,7 +676,10 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
     // Duplicates of stored events count too: an all-duplicates retry is answered
     // `durable: true` only once the originals are on disk. An event sent again counts
     // as new in the destinations it is sent to, and as stored in those that hold it.
+    // A new event some of whose stores hold it from an earlier try counts as stored
+    // in those (and as new in the others).
     let stored = admission.stored_duplicates();
+    let held_keys = admission.receipt_keys(held_before.all().map(|(i, _)| i));
     let durable = state.destinations.durable(
         &state.dispatcher,
         events
@@ -683,7 +690,13 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
             .chain(again.all_sent()),
         stored
             .iter()
-            .map(|&(i, key)| (key, again.held(i).unwrap_or(events[i].routes()))),
+            .map(|&(i, key)| (key, again.held(i).unwrap_or(events[i].routes())))
+            .chain(
+                held_keys
+                    .into_iter()
+                    .zip(held_before.all())
+                    .map(|(key, (_, routes))| (key, routes)),
+            ),
     );
     let mut outcome = Outcome {
         accepted,
@@ -748,13 +761,20 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
     let keys = state
         .destinations
         .receipt_keys(|| admission.receipt_keys((0..sent.len()).map(batch_index)));
-    let held = |k: usize| emitted.get(k).and_then(|&i| again.held(i));
+    // The stores that held an emitted event already: an event sent again, its stores;
+    // a new event, those that took it in an earlier try (partly_stored.rs).
+    let held = |k: usize| match emitted.get(k) {
+        Some(&i) => again.held(i).or_else(|| held_before.held(i)),
+        None => held_before.held_new(k),
+    };
     let failed = match state.dispatcher.emit_routed_acked(sent).await {
         Ok(ack) if ack.is_delivered() => {
             again.count(ack.events(), &emitted, &state.destinations, &state.metrics);
             // Which `required_key` stores took which events: a retry with their key is
-            // then known held there while the window remembers the event.
-            let marks = state.destinations.keyed_marks(ack.events(), batch_index);
+            // then known held there while the window remembers the event (those that
+            // took it in an earlier try too).
+            let mut marks = state.destinations.keyed_marks(ack.events(), batch_index);
+            marks.extend(held_before.keyed_marks(&state.destinations));
             // Concurrent retries of these events that waited for this request find
             // them taken by the destinations that cannot show it (sent_again.rs).
             let took = |new: &[usize]| {
@@ -807,12 +827,18 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         acks.get(emitted_of_new(k))
             .is_some_and(|e| e.is_delivered())
     };
-    let marks = state.destinations.keyed_marks(acks, batch_index);
+    let mut marks = state.destinations.keyed_marks(acks, batch_index);
+    marks.extend(held_before.keyed_marks(&state.destinations));
     let took = |new: &[usize]| {
         let index = |k: usize| index_in(new, k);
         state.destinations.unshown_taken(acks, index)
     };
-    admission.commit_stored(stored, marks, took);
+    // The stores that took the new events not stored everywhere: their retry is not
+    // written to those again (partly_stored.rs).
+    let stores_took = state
+        .destinations
+        .stores_taken(acks, batch_index, |k| is_new[batch_index(k)]);
+    admission.commit_stored(stored, marks, took, stores_took);
     publication.publish(&state, stored);
     let not_stored: Vec<&auditrail_core::EventAck> = failed
         .events()

@@ -21,6 +21,7 @@ pub(crate) mod intake;
 mod live;
 mod media_type;
 mod params;
+mod partly_stored;
 mod publish;
 pub(crate) mod query;
 mod read;

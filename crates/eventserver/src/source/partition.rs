@@ -953,7 +953,12 @@ impl PartitionStore {
                     // offset, once the folder can be made, is stored).
                     let out: std::collections::HashSet<usize> =
                         rejected.iter().map(|(i, _)| *i).collect();
-                    admission.commit_stored(|k| !out.contains(&k), Vec::new(), |_| Vec::new());
+                    admission.commit_stored(
+                        |k| !out.contains(&k),
+                        Vec::new(),
+                        |_| Vec::new(),
+                        Vec::new(),
+                    );
                     refused = rejected;
                 }
                 Err(source) => {
@@ -975,6 +980,7 @@ impl PartitionStore {
                                 |k| !out.contains(&k),
                                 Vec::new(),
                                 |_| Vec::new(),
+                                Vec::new(),
                             );
                             // The events the store took are shown now; the rest are
                             // shown when a later read stores them.
