@@ -43,7 +43,11 @@ async fn once_the_client_took_nothing_for_the_idle_timeout() {
     assert_eq!(status, 200, "{body}");
     let (status, body) = recent_status(&s).await;
     assert_eq!(status, 200, "{body}");
-    assert!(body.len() > BUDGET / 2 && body.len() < BUDGET, "{}", body.len());
+    assert!(
+        body.len() > BUDGET / 2 && body.len() < BUDGET,
+        "{}",
+        body.len()
+    );
 
     let mut stalled = WindowZero::connect(s.running.local_addr()).await;
     assert_eq!(stalled.get(RECENT).await, 200);

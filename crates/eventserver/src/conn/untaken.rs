@@ -62,7 +62,10 @@ impl Untaken {
     /// `body`, watched when it is the answer of an HTTP/2 request (`http2`).
     pub(super) fn watch<B>(&self, body: B, http2: bool) -> Offered<B> {
         if !http2 {
-            return Offered { inner: body, watched: None };
+            return Offered {
+                inner: body,
+                watched: None,
+            };
         }
         let offer = Arc::new(Offer {
             start: self.start,
