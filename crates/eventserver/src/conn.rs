@@ -21,6 +21,12 @@
 //! `idle_timeout_ms` (the client reads nothing) is closed, its answer cut, as nginx's
 //! `send_timeout` does.
 //!
+//! Over HTTP/2 the socket is not what holds an answer back: a client that keeps its
+//! flow-control window at 0 takes nothing while its socket stays empty and its PINGs
+//! are answered. Each HTTP/2 answer is watched for a frame it has ready that the
+//! connection does not ask for ([`untaken`]); one that waited `idle_timeout_ms` closes
+//! the connection as a full socket does.
+//!
 //! And it gives the answers hyper makes itself, to requests it cannot parse, the JSON
 //! body every other answer has ([`explained`]).
 
@@ -41,6 +47,7 @@ use tower::ServiceExt;
 
 mod explained;
 pub(crate) mod per_client;
+mod untaken;
 
 use crate::auth::ClientCert;
 use crate::config::ServerConfig;
@@ -278,6 +285,8 @@ pub(crate) async fn serve<I>(
     let Remote { addr: peer, cert } = remote;
     let activity = Activity::new();
     let tracked = activity.clone();
+    let untaken = untaken::Untaken::new();
+    let offered = untaken.clone();
     let service =
         hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
             req.extensions_mut()
@@ -286,11 +295,13 @@ pub(crate) async fn serve<I>(
                 req.extensions_mut().insert(cert.clone());
             }
             let in_flight = tracked.start();
+            let http2 = req.version() == hyper::Version::HTTP_2;
             let answer = app.clone().oneshot(req.map(axum::body::Body::new));
+            let offered = offered.clone();
             async move {
                 let answer = answer.await;
                 drop(in_flight);
-                answer
+                answer.map(|answer| answer.map(|body| offered.watch(body, http2)))
             }
         });
     let stall = WriteStall::new();
@@ -348,6 +359,14 @@ pub(crate) async fn serve<I>(
                     // Dropping the connection closes its socket; hyper cannot finish
                     // an answer nobody reads, gracefully or not.
                     tracing::debug!(%peer, "closing a connection whose client reads nothing");
+                    return;
+                }
+                // The same over HTTP/2 for an answer whose client takes nothing of it
+                // (its flow-control window left at 0), the socket empty: closing the
+                // connection drops every stream's body, and what each holds
+                // (`max_answer_memory_bytes`, a place under `max_streams`).
+                if untaken.longest_wait().is_some_and(|waited| waited >= limits.idle) {
+                    tracing::debug!(%peer, "closing a connection whose client takes nothing of an answer");
                     return;
                 }
                 // A graceful close waits for the connection's streams, which the client

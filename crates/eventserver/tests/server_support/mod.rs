@@ -25,6 +25,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 
+pub(crate) mod h2_window_zero;
 pub(crate) mod keyed;
 pub(crate) mod pki;
 pub(crate) mod sse;
