@@ -55,7 +55,14 @@ fn send_mix(extra: &str) -> (Option<i32>, serde_json::Value, String) {
         }
     }
     let out = node.run(
-        &["send", "--config", "node.toml", "--stdin", "--timeout", "20"],
+        &[
+            "send",
+            "--config",
+            "node.toml",
+            "--stdin",
+            "--timeout",
+            "20",
+        ],
         &lines,
     );
     let (stdout, stderr) = common::text(&out);
@@ -96,7 +103,5 @@ fn through_a_spooling_target_only_the_flushing_stores_events_are_not_durable() {
 
 #[test]
 fn through_a_direct_target_pinning_the_servers_key_only_the_signed_count_is_taken() {
-    assert_counts_the_flushing_stores_events(send_mix(
-        "spool = false\nserver_keys = [\"{key}\"]",
-    ));
+    assert_counts_the_flushing_stores_events(send_mix("spool = false\nserver_keys = [\"{key}\"]"));
 }

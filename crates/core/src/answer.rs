@@ -570,7 +570,10 @@ mod tests {
         ] {
             assert_ne!(base, other);
         }
-        assert_eq!(COUNTED_DOMAIN, format!("auditrail-answer-v{COUNTED_VERSION}\n"));
+        assert_eq!(
+            COUNTED_DOMAIN,
+            format!("auditrail-answer-v{COUNTED_VERSION}\n")
+        );
     }
 
     #[test]

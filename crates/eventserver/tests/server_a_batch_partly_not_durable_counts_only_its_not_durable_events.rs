@@ -29,7 +29,10 @@ async fn the_answer_counts_the_events_the_flushing_store_took_and_no_others() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["accepted"], 5, "{body}");
     assert_eq!(body["durable"], false, "{body}");
-    assert_eq!(body["notDurable"], 2, "the two `authfail` events only: {body}");
+    assert_eq!(
+        body["notDurable"], 2,
+        "the two `authfail` events only: {body}"
+    );
 
     // The retry of the batch (its answer lost): all duplicates, the flushing store's
     // originals still not fsynced.

@@ -551,8 +551,7 @@ mod tests {
                 client_cert: None,
             }),
         };
-        let text =
-            auditrail_core::answer::counted_text(&request, 3, 1, false, not_durable, None);
+        let text = auditrail_core::answer::counted_text(&request, 3, 1, false, not_durable, None);
         let sig = SigningKey::from_bytes(&[seed; 32]).sign(text.as_bytes());
         format!(
             r#"{{"accepted":3,"duplicates":1,"durable":false,"notDurable":{not_durable},"answerSig":{{"key":"{}","sig":"{}","version":{COUNTED_VERSION}}}}}"#,

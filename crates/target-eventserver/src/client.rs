@@ -528,18 +528,13 @@ impl Client {
                 },
                 accept_unbound: self.accept_unbound,
             };
-            let covered = crate::answer_sig::check(
-                &text,
-                &answered,
-                &accepted,
-                &self.server_keys,
-            )
-            .map_err(|why| ForeignAnswer::BadAnswerSig {
-                url: self.url.clone(),
-                status: status.as_u16(),
-                why,
-                body: body_start(&text),
-            })?;
+            let covered = crate::answer_sig::check(&text, &answered, &accepted, &self.server_keys)
+                .map_err(|why| ForeignAnswer::BadAnswerSig {
+                    url: self.url.clone(),
+                    status: status.as_u16(),
+                    why,
+                    body: body_start(&text),
+                })?;
             if !covered.not_durable {
                 // Not signed for: a count lowered on the way must not make events pass
                 // for durable; the whole request counts as `durable` says.
@@ -1148,15 +1143,26 @@ mod tests {
         assert_eq!(a.not_durable_of(4), 4);
         let counted = r#"{"accepted":3,"duplicates":1,"durable":false,"notDurable":2}"#;
         assert_eq!(check(counted, 4).unwrap().not_durable_of(4), 2);
-        assert_eq!(check(r#"{"accepted":3,"duplicates":1}"#, 4).unwrap().not_durable_of(4), 0);
+        assert_eq!(
+            check(r#"{"accepted":3,"duplicates":1}"#, 4)
+                .unwrap()
+                .not_durable_of(4),
+            0
+        );
         for (text, posted) in [
             ("<html>Welcome to nginx!</html>", 1),
             ("", 1),
             ("{}", 1),
             (r#"{"accepted":"1","duplicates":0}"#, 1),
             (r#"{"accepted":1,"duplicates":0,"durable":"yes"}"#, 1),
-            (r#"{"accepted":1,"duplicates":0,"durable":false,"notDurable":2}"#, 1),
-            (r#"{"accepted":1,"duplicates":0,"durable":false,"notDurable":-1}"#, 1),
+            (
+                r#"{"accepted":1,"duplicates":0,"durable":false,"notDurable":2}"#,
+                1,
+            ),
+            (
+                r#"{"accepted":1,"duplicates":0,"durable":false,"notDurable":-1}"#,
+                1,
+            ),
             (r#"{"error":"x"}"#, 1),
             ("[1]", 1),
         ] {

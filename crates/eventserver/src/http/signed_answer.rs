@@ -44,8 +44,8 @@
 //! events and sends them again.
 
 use auditrail_core::answer::{
-    is_nonce, AnsweredRequest, Credential, Listed, RefusedRequest, BOUND_VERSION,
-    COUNTED_VERSION, LISTED_REFUSAL_VERSION, NONCE_HEADER, NONCE_HEX_LEN, REFUSAL_VERSION_HEADER, VERSION_HEADER,
+    is_nonce, AnsweredRequest, Credential, Listed, RefusedRequest, BOUND_VERSION, COUNTED_VERSION,
+    LISTED_REFUSAL_VERSION, NONCE_HEADER, NONCE_HEX_LEN, REFUSAL_VERSION_HEADER, VERSION_HEADER,
 };
 use auditrail_integrity::Signer;
 use axum::http::StatusCode;
@@ -608,7 +608,10 @@ mod tests {
         partly.not_durable = 2;
         let b = body(answer(partly, Some(&signed_for), &signer).unwrap()).await;
         assert_eq!(b["answerSig"]["version"], 4, "{b}");
-        assert_eq!((&b["durable"], &b["notDurable"]), (&false.into(), &2.into()));
+        assert_eq!(
+            (&b["durable"], &b["notDurable"]),
+            (&false.into(), &2.into())
+        );
         let mut sig = [0u8; 64];
         hex::decode_to_slice(b["answerSig"]["sig"].as_str().unwrap(), &mut sig).unwrap();
         let own = auditrail_core::answer::authorization_digest([b"Bearer s".as_slice()]);
@@ -621,11 +624,19 @@ mod tests {
             }),
         };
         let verifies = |t: String| signer.public_key().verify(t.as_bytes(), &sig);
-        assert!(verifies(auditrail_core::answer::counted_text(&r, 2, 1, false, 2, None)));
+        assert!(verifies(auditrail_core::answer::counted_text(
+            &r, 2, 1, false, 2, None
+        )));
         // Another count, or the v3 text of the same answer, does not verify.
-        assert!(!verifies(auditrail_core::answer::counted_text(&r, 2, 1, false, 0, None)));
-        assert!(!verifies(auditrail_core::answer::counted_text(&r, 2, 1, false, 3, None)));
-        assert!(!verifies(auditrail_core::answer::signed_text(&r, 2, 1, false, None)));
+        assert!(!verifies(auditrail_core::answer::counted_text(
+            &r, 2, 1, false, 0, None
+        )));
+        assert!(!verifies(auditrail_core::answer::counted_text(
+            &r, 2, 1, false, 3, None
+        )));
+        assert!(!verifies(auditrail_core::answer::signed_text(
+            &r, 2, 1, false, None
+        )));
     }
 
     #[test]
