@@ -40,6 +40,18 @@ pub const VERSION_HEADER: &str = "auditrail-answer-version";
 /// `auditrail-answer-v3`, which binds the request's credential.
 pub const BOUND_VERSION: u32 = 3;
 
+/// The answer text version a node asks for in [`VERSION_HEADER`] to learn how many events
+/// of its batch are not on the server's stable storage (the answer's `notDurable`), and
+/// that the server writes in `answerSig.version` when it signed that text:
+/// `auditrail-answer-v4` ([`counted_text`]), the [`BOUND_VERSION`] text with that count.
+/// A server before it signs the `v3` text for this request (it signs `v3` for any
+/// version from 3 on); the node then counts every event of a `durable: false` answer as
+/// not durable, as before.
+pub const COUNTED_VERSION: u32 = 4;
+
+/// The domain line of the text that covers the answer's `notDurable` ([`COUNTED_VERSION`]).
+pub const COUNTED_DOMAIN: &str = "auditrail-answer-v4\n";
+
 /// What the signature covers before the answer's fields: a signature made by the same
 /// key for another purpose (a receipt, a checkpoint) is never an answer's. The `v2`
 /// text, which does not bind the request's credential (servers before
@@ -126,6 +138,41 @@ pub fn signed_text(
             "{DOMAIN}{nonce}\n{body_digest}\n{accepted}\n{duplicates}\n{durable}\n{receipt}"
         ),
     }
+}
+
+/// The signed text of the answer to `request` that covers its `notDurable` too
+/// ([`COUNTED_VERSION`]):
+/// `"auditrail-answer-v4\n<nonce>\n<body digest>\n<authorization>\n<client cert>\n<accepted>\n<duplicates>\n<durable>\n<not durable>\n<receipt>"`:
+/// the [`BOUND_VERSION`] text of [`signed_text`] with `not_durable` (decimal: how many
+/// events of the batch are not on stable storage in every destination that took them or
+/// holds their stored originals; 0 when `durable`) after `durable`. It always binds the
+/// request's credential: `request.credential` `None` is written as a request without
+/// one (`-`, `-`).
+///
+/// Without it, a node with `server_keys` could not tell a count the server signed from
+/// one changed on the way: a `notDurable` lowered to 0 would make events a power loss of
+/// the server may lose pass for durable.
+pub fn counted_text(
+    request: &AnsweredRequest<'_>,
+    accepted: u64,
+    duplicates: u64,
+    durable: bool,
+    not_durable: u64,
+    receipt: Option<&str>,
+) -> String {
+    let receipt = receipt.unwrap_or_default();
+    let AnsweredRequest {
+        nonce, body_digest, ..
+    } = request;
+    let c = request.credential.unwrap_or(Credential {
+        authorization: "-",
+        client_cert: None,
+    });
+    format!(
+        "{COUNTED_DOMAIN}{nonce}\n{body_digest}\n{}\n{}\n{accepted}\n{duplicates}\n{durable}\n{not_durable}\n{receipt}",
+        c.authorization,
+        c.client_cert.unwrap_or("-"),
+    )
 }
 
 /// What the signature of a refusal covers before its fields: never an answer's, a
@@ -489,6 +536,44 @@ mod tests {
             signed_text(&unbound(&d), 1, 0, true, None)
         );
         assert_eq!(BOUND_DOMAIN, format!("auditrail-answer-v{BOUND_VERSION}\n"));
+    }
+
+    #[test]
+    fn the_counted_text_is_the_bound_one_with_the_not_durable_count() {
+        let d = body_digest(b"{}\n");
+        let auth = authorization_digest([b"Bearer s".as_slice()]);
+        let with_key = AnsweredRequest {
+            credential: Some(Credential {
+                authorization: &auth,
+                client_cert: None,
+            }),
+            ..unbound(&d)
+        };
+        assert_eq!(
+            counted_text(&with_key, 998, 2, false, 7, Some(r#"{"storeId":"s"}"#)),
+            format!(
+                "auditrail-answer-v4\n{NONCE}\n{d}\n{auth}\n-\n998\n2\nfalse\n7\n{{\"storeId\":\"s\"}}"
+            )
+        );
+        // Written as a request without a credential, never as the unbound text.
+        assert_eq!(
+            counted_text(&unbound(&d), 1, 0, true, 0, None),
+            format!("auditrail-answer-v4\n{NONCE}\n{d}\n-\n-\n1\n0\ntrue\n0\n")
+        );
+        let base = counted_text(&with_key, 5, 1, false, 2, Some("{}"));
+        for other in [
+            counted_text(&with_key, 5, 1, false, 0, Some("{}")),
+            counted_text(&with_key, 5, 1, false, 6, Some("{}")),
+            counted_text(&with_key, 5, 1, true, 2, Some("{}")),
+            counted_text(&with_key, 5, 1, false, 2, None),
+            signed_text(&with_key, 5, 1, false, Some("{}")),
+        ] {
+            assert_ne!(base, other);
+        }
+        assert_eq!(
+            COUNTED_DOMAIN,
+            format!("auditrail-answer-v{COUNTED_VERSION}\n")
+        );
     }
 
     #[test]

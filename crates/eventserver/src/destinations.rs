@@ -768,23 +768,31 @@ impl Destinations {
         )
     }
 
-    /// The `durable` of an answer: whether every event of the batch is on stable
-    /// storage in every destination that takes it. `new`: the events this request
-    /// stores, each durable when every destination taking it acknowledges durably.
-    /// `stored`: the events answered as duplicates of stored ones (their receipt keys
-    /// and routes), each durable when every store holding it fsynced its record
+    /// The `notDurable` of an answer: how many events of the batch are not on stable
+    /// storage in every destination that takes them (`durable` is this being 0).
+    /// `new`: the events this request stores (batch index, routes), each durable when
+    /// every destination taking it acknowledges durably. `stored`: the events answered
+    /// as duplicates of stored ones (batch index, receipt key, routes), each durable
+    /// when every store holding it fsynced its record
     /// ([`StoreHandle::on_stable_storage`]: a store with a flush policy may not have
-    /// yet) and every other destination taking it is durable. A retry of a batch
-    /// answered `durable: false` is answered so too while its records wait for their
-    /// fsync: a duplicate's answer vouches for the stored original. Whether a
+    /// yet) and every other destination taking it is durable. An event may be in both
+    /// (sent again to the destinations that cannot show they hold it, stored in the
+    /// others): it is counted once. A retry of a batch answered not durable is answered
+    /// so too while its records wait for their fsync: a duplicate's answer vouches for
+    /// the stored original. A store asked about several originals answers for them
+    /// together: while one of them waits for its fsync, every event of the batch whose
+    /// original it holds is counted (on the safe side; the next answer, once it
+    /// fsynced, counts none). A store that also takes new events of the batch counts
+    /// the originals it holds too (its fsync is not done before this answer). Whether a
     /// destination's `Ok` means on disk is `dispatcher`'s word
     /// ([`Dispatcher::route_durability`]: its config's, a store's too).
-    pub(crate) fn durable<'a>(
+    pub(crate) fn not_durable<'a>(
         &self,
         dispatcher: &Dispatcher,
-        new: impl IntoIterator<Item = &'a Routed>,
-        stored: impl IntoIterator<Item = (ReceiptKey, &'a auditrail_core::RouteSet)>,
-    ) -> bool {
+        batch_len: usize,
+        new: impl IntoIterator<Item = (usize, &'a auditrail_core::RouteSet)>,
+        stored: impl IntoIterator<Item = (usize, ReceiptKey, &'a auditrail_core::RouteSet)>,
+    ) -> usize {
         let durable_on_ok = |index: usize| {
             dispatcher
                 .route_durability(index)
@@ -793,42 +801,55 @@ impl Destinations {
         // The usual server: every destination durable on `Ok`, nothing to look up (and
         // nothing to allocate per batch).
         if (0..self.list.len()).all(durable_on_ok) {
-            return true;
+            return 0;
         }
+        let mut not_durable = vec![false; batch_len];
         let mut taking = vec![false; self.list.len()];
-        let mut holding: Vec<Vec<ReceiptKey>> = vec![Vec::new(); self.list.len()];
-        for e in new {
-            for r in e.routes().iter() {
+        for (i, routes) in new {
+            for r in routes.iter() {
                 if let Some(t) = taking.get_mut(r) {
                     *t = true;
                 }
+                if !durable_on_ok(r) {
+                    if let Some(n) = not_durable.get_mut(i) {
+                        *n = true;
+                    }
+                }
             }
         }
-        for (key, routes) in stored {
+        // Per destination not durable on `Ok`: the originals it holds, by batch index.
+        let mut holding: Vec<Vec<(usize, ReceiptKey)>> = vec![Vec::new(); self.list.len()];
+        for (i, key, routes) in stored {
             for r in routes.iter() {
+                if durable_on_ok(r) {
+                    continue;
+                }
                 if let Some(h) = holding.get_mut(r) {
-                    h.push(key);
+                    h.push((i, key));
                 }
             }
         }
-        self.list
-            .iter()
-            .enumerate()
-            .zip(taking.into_iter().zip(holding))
-            .all(|((index, d), (takes, holds))| {
-                if !takes && holds.is_empty() {
-                    return true;
+        for ((d, takes), holds) in self.list.iter().zip(taking).zip(holding) {
+            if holds.is_empty() {
+                continue;
+            }
+            // Not durable on `Ok`: a stored original is on disk only if its store says
+            // it fsynced the record since (and takes nothing of this batch, whose
+            // fsync is still to come).
+            let keys: Vec<ReceiptKey> = holds.iter().map(|&(_, key)| key).collect();
+            let synced = !takes
+                && d.store
+                    .as_ref()
+                    .is_some_and(|s| s.handle.on_stable_storage(&keys));
+            if !synced {
+                for (i, _) in holds {
+                    if let Some(n) = not_durable.get_mut(i) {
+                        *n = true;
+                    }
                 }
-                if durable_on_ok(index) {
-                    return true;
-                }
-                // Not durable on `Ok`: a new event is not on disk yet; a stored one
-                // only if its store says it fsynced the record since.
-                !takes
-                    && d.store
-                        .as_ref()
-                        .is_some_and(|s| s.handle.on_stable_storage(&holds))
-            })
+            }
+        }
+        not_durable.into_iter().filter(|&n| n).count()
     }
 
     /// The first store destination that takes `event` (by its routes) and would file it

@@ -31,12 +31,19 @@
 //! relay that dropped the version header) is refused as [`AnswerSigProblem::Unbound`]
 //! (retryable: the events are kept) unless `accept_unbound_answers` is set.
 //!
+//! It asks for `auditrail-answer-v4` ([`auditrail_core::answer::COUNTED_VERSION`]),
+//! the `v3` text with the answer's `notDurable`: how many events of the batch are not
+//! on the server's stable storage. Only a count the signature covers is taken (with
+//! `server_keys`): one lowered on the way would make events pass for durable. A `v3`
+//! answer (a server before the count) is taken as before, its count not: the whole
+//! request then counts as its `durable` says.
+//!
 //! Without `server_keys`, an `answerSig` that is present must verify under the key it
 //! names for this request, as a receipt must (receipt_check.rs): a signature that
 //! does not is an answer to another request or one changed on its way. An answer
 //! without one passes (servers before `answerSig`).
 
-use auditrail_core::answer::{Credential, BOUND_VERSION};
+use auditrail_core::answer::{Credential, BOUND_VERSION, COUNTED_VERSION};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use thiserror::Error;
@@ -99,8 +106,8 @@ pub enum AnswerSigProblem {
     /// `answerSig.version` names a text this node does not know.
     #[error(
         "its `answerSig` names version {version}, and this node asked for version \
-         {asked} (`Auditrail-Answer-Version`): it is no answer the event server signs \
-         for this request"
+         {asked} (`Auditrail-Answer-Version`, or {BOUND_VERSION} from a server before \
+         it): it is no answer the event server signs for this request"
     )]
     UnknownVersion {
         /// The version the answer names.
@@ -154,35 +161,48 @@ pub(crate) struct AnsweredRequest<'a> {
     pub(crate) accept_unbound: bool,
 }
 
+/// What a checked answer's signature vouches for beyond its counts, `durable` and
+/// receipt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Covered {
+    /// Whether the answer's `notDurable` may be taken: signed over the `v4` text, or
+    /// taken at face value as the whole answer is (no `server_keys`).
+    pub(crate) not_durable: bool,
+}
+
 /// `Ok` when the answer `text` (whose counts are `counts`) to `request` carries an
 /// `answerSig` that verifies under one of `trusted` over the text that binds the
-/// request's credential (or the `v2` text, with `accept_unbound`), or, when `trusted`
-/// is empty, carries none or one that verifies under the key it names (either text);
-/// otherwise why not.
+/// request's credential (`v3`, or `v4` with its `notDurable`; or the `v2` text, with
+/// `accept_unbound`), or, when `trusted` is empty, carries none or one that verifies
+/// under the key it names (any text); otherwise why not. `Ok` says whether the answer's
+/// `notDurable` is vouched for.
 pub(crate) fn check(
     text: &str,
     request: &AnsweredRequest<'_>,
     counts: &Accepted,
     trusted: &[ServerKey],
-) -> Result<(), AnswerSigProblem> {
+) -> Result<Covered, AnswerSigProblem> {
+    // Without `server_keys` the answer is taken at face value (any key may sign it).
+    let face_value = trusted.is_empty();
     let answer: Signed<'_> =
         serde_json::from_str(text).map_err(|e| AnswerSigProblem::NotASignature {
             reason: e.to_string(),
         })?;
     let Some(sig) = answer.answer_sig else {
-        return if trusted.is_empty() {
-            Ok(())
+        return if face_value {
+            Ok(Covered { not_durable: true })
         } else {
             Err(AnswerSigProblem::Missing)
         };
     };
-    let credential = match sig.version {
-        None => None,
-        Some(v) if v == u64::from(BOUND_VERSION) => Some(request.credential),
+    let (credential, counted) = match sig.version {
+        None => (None, false),
+        Some(v) if v == u64::from(BOUND_VERSION) => (Some(request.credential), false),
+        Some(v) if v == u64::from(COUNTED_VERSION) => (Some(request.credential), true),
         Some(version) => {
             return Err(AnswerSigProblem::UnknownVersion {
                 version,
-                asked: BOUND_VERSION,
+                asked: COUNTED_VERSION,
             })
         }
     };
@@ -191,15 +211,30 @@ pub(crate) fn check(
         body_digest: request.body_digest,
         credential,
     };
-    let message = auditrail_core::answer::signed_text(
-        &answered,
-        counts.accepted,
-        counts.duplicates,
-        // An answer without `durable` is read as durable: a signature over `false`
-        // then fails, so `durable: false` cannot be taken out on the way.
-        counts.durable != Some(false),
-        answer.receipt.map(RawValue::get),
-    );
+    // An answer without `durable` is read as durable: a signature over `false` then
+    // fails, so `durable: false` cannot be taken out on the way.
+    let durable = counts.durable != Some(false);
+    let receipt = answer.receipt.map(RawValue::get);
+    let message = if counted {
+        // An answer without `notDurable` is read as 0: a signature over another count
+        // then fails, so the count cannot be taken out (or lowered) on the way.
+        auditrail_core::answer::counted_text(
+            &answered,
+            counts.accepted,
+            counts.duplicates,
+            durable,
+            counts.not_durable.unwrap_or(0),
+            receipt,
+        )
+    } else {
+        auditrail_core::answer::signed_text(
+            &answered,
+            counts.accepted,
+            counts.duplicates,
+            durable,
+            receipt,
+        )
+    };
     check_signature(&sig.key, &sig.sig, message.as_bytes(), trusted).map_err(|f| match f {
         SigFault::BadKey => AnswerSigProblem::BadKey,
         SigFault::BadSig => AnswerSigProblem::BadSig,
@@ -214,7 +249,9 @@ pub(crate) fn check(
     if credential.is_none() && !trusted.is_empty() && !request.accept_unbound {
         return Err(AnswerSigProblem::Unbound);
     }
-    Ok(())
+    Ok(Covered {
+        not_durable: counted || face_value,
+    })
 }
 
 /// A fresh nonce for one request: [`auditrail_core::answer::NONCE_HEX_LEN`] hex digits
@@ -304,7 +341,7 @@ mod tests {
             },
             accept_unbound,
         };
-        check(text, &request, &counts(text), trusted)
+        check(text, &request, &counts(text), trusted).map(|_| ())
     }
 
     fn checked(text: &str, nonce: &str, trusted: &[ServerKey]) -> Result<(), AnswerSigProblem> {
@@ -485,14 +522,84 @@ mod tests {
             checked_so(&stripped, NONCE, &keys, true),
             Err(AnswerSigProblem::DoesNotVerify)
         );
-        let later = v3.replace(r#""version":3"#, r#""version":4"#);
+        let later = v3.replace(r#""version":3"#, r#""version":5"#);
         assert_eq!(
             checked(&later, NONCE, &keys),
             Err(AnswerSigProblem::UnknownVersion {
-                version: 4,
-                asked: BOUND_VERSION
+                version: 5,
+                asked: COUNTED_VERSION
             })
         );
+        // Read as the v4 text, the v3 signature does not verify.
+        let as_v4 = v3.replace(r#""version":3"#, r#""version":4"#);
+        assert_eq!(
+            checked(&as_v4, NONCE, &keys),
+            Err(AnswerSigProblem::DoesNotVerify)
+        );
+    }
+
+    /// The `v4` answer a server with key `seed` gives to `nonce` sent with the node's
+    /// credential: not durable, `not_durable` of its 4 events.
+    fn counted(seed: u8, nonce: &str, not_durable: u64) -> String {
+        let d = digest();
+        let auth = own_auth();
+        let request = auditrail_core::answer::AnsweredRequest {
+            nonce,
+            body_digest: &d,
+            credential: Some(Credential {
+                authorization: &auth,
+                client_cert: None,
+            }),
+        };
+        let text = auditrail_core::answer::counted_text(&request, 3, 1, false, not_durable, None);
+        let sig = SigningKey::from_bytes(&[seed; 32]).sign(text.as_bytes());
+        format!(
+            r#"{{"accepted":3,"duplicates":1,"durable":false,"notDurable":{not_durable},"answerSig":{{"key":"{}","sig":"{}","version":{COUNTED_VERSION}}}}}"#,
+            public(seed),
+            hex::encode(sig.to_bytes())
+        )
+    }
+
+    fn covered(text: &str, trusted: &[ServerKey]) -> Result<Covered, AnswerSigProblem> {
+        let d = digest();
+        let auth = own_auth();
+        let request = AnsweredRequest {
+            nonce: NONCE,
+            body_digest: &d,
+            credential: Credential {
+                authorization: &auth,
+                client_cert: None,
+            },
+            accept_unbound: false,
+        };
+        check(text, &request, &counts(text), trusted)
+    }
+
+    #[test]
+    fn the_not_durable_count_is_taken_only_where_the_signature_covers_it() {
+        let keys = [public(7)];
+        let text = counted(7, NONCE, 2);
+        let vouched = Ok(Covered { not_durable: true });
+        assert_eq!(covered(&text, &keys), vouched);
+        assert_eq!(covered(&text, &[]), vouched);
+        // Lowered, or taken out, on the way: not the server's answer.
+        for changed in [
+            text.replace(r#""notDurable":2"#, r#""notDurable":0"#),
+            text.replace(r#""notDurable":2,"#, ""),
+        ] {
+            assert_ne!(changed, text);
+            assert_eq!(
+                covered(&changed, &keys),
+                Err(AnswerSigProblem::DoesNotVerify),
+                "{changed}"
+            );
+        }
+        // A v3 answer (a server before the count) is taken, its count is not.
+        let v3 = answer(7, NONCE, false, None)
+            .replace(r#""durable":false"#, r#""durable":false,"notDurable":1"#);
+        assert_eq!(covered(&v3, &keys), Ok(Covered { not_durable: false }));
+        // Unpinned, the whole answer is taken at face value.
+        assert_eq!(covered(&v3, &[]), vouched);
     }
 
     #[test]

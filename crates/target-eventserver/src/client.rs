@@ -234,6 +234,25 @@ pub struct Accepted {
     /// `false` when the server runs a flush policy and did not fsync before answering.
     #[serde(default)]
     pub durable: Option<bool>,
+    /// How many events of the batch are not on the server's stable storage (with
+    /// `durable: false`; absent from a server before it, and when all are). Taken only
+    /// when vouched for: at face value without `server_keys`, else only when the
+    /// answer's `answerSig` covers it (`auditrail-answer-v4`); otherwise `None` here.
+    #[serde(default, rename = "notDurable")]
+    pub not_durable: Option<u64>,
+}
+
+impl Accepted {
+    /// How many of the `posted` events the answer says are not on the server's stable
+    /// storage: its `notDurable`; without it, all of them when it says `durable: false`
+    /// (a server before the count, or a count not vouched for), none otherwise.
+    pub fn not_durable_of(&self, posted: u64) -> u64 {
+        match (self.not_durable, self.durable) {
+            (Some(n), _) => n.min(posted),
+            (None, Some(false)) => posted,
+            (None, _) => 0,
+        }
+    }
 }
 
 /// Bodies up to this size are hashed for the answer's signature on the async worker
@@ -409,10 +428,13 @@ impl Client {
         // anyway, and a front that terminates the node's TLS and connects on with its
         // own client certificate (or swaps the key) would get a `v3` bound to ITS
         // credential, which this node cannot check and would retry for ever.
+        // Version 4 (`auditrail-answer-v4`) covers the answer's `notDurable` too: a
+        // server that knows only `v3` signs that, and this node then counts a whole
+        // `durable: false` request as not durable.
         if !self.server_keys.is_empty() && !self.accept_unbound {
             req = req.header(
                 auditrail_core::answer::VERSION_HEADER,
-                auditrail_core::answer::BOUND_VERSION,
+                auditrail_core::answer::COUNTED_VERSION,
             );
         }
         // With `server_keys`, asks for refusals signed over their list of events at
@@ -486,7 +508,7 @@ impl Client {
             .into());
         }
         if status.is_success() {
-            let accepted = check_answer(status, &self.url, &text, payloads.len())?;
+            let mut accepted = check_answer(status, &self.url, &text, payloads.len())?;
             // Before anything is taken as stored, or the receipt kept as the node's
             // proof of it.
             crate::receipt_check::check(&text, &self.server_keys).map_err(|why| {
@@ -506,14 +528,18 @@ impl Client {
                 },
                 accept_unbound: self.accept_unbound,
             };
-            crate::answer_sig::check(&text, &answered, &accepted, &self.server_keys).map_err(
-                |why| ForeignAnswer::BadAnswerSig {
+            let covered = crate::answer_sig::check(&text, &answered, &accepted, &self.server_keys)
+                .map_err(|why| ForeignAnswer::BadAnswerSig {
                     url: self.url.clone(),
                     status: status.as_u16(),
                     why,
                     body: body_start(&text),
-                },
-            )?;
+                })?;
+            if !covered.not_durable {
+                // Not signed for: a count lowered on the way must not make events pass
+                // for durable; the whole request counts as `durable` says.
+                accepted.not_durable = None;
+            }
             if let Some(receipts) = &self.receipts {
                 // A small append to the page cache (no fsync): no need to leave the
                 // runtime for it.
@@ -668,6 +694,14 @@ pub(crate) fn check_answer(
         body: body_start(text),
     })?;
     let posted = posted as u64;
+    if let Some(n) = a.not_durable.filter(|&n| n > posted) {
+        return Err(ForeignAnswer::NotTheAnswer {
+            url: url.to_owned(),
+            status: status.as_u16(),
+            reason: format!("`notDurable` is {n}, more than the {posted} events posted"),
+            body: body_start(text),
+        });
+    }
     if a.accepted.checked_add(a.duplicates) != Some(posted) {
         return Err(ForeignAnswer::Miscounted {
             url: url.to_owned(),
@@ -1105,12 +1139,30 @@ mod tests {
         .unwrap();
         assert_eq!((a.accepted, a.duplicates, a.durable), (3, 1, Some(false)));
         assert!(check(r#"{"accepted":0,"duplicates":2}"#, 2).is_ok());
+        // Not durable: the count when there is one, else the whole batch.
+        assert_eq!(a.not_durable_of(4), 4);
+        let counted = r#"{"accepted":3,"duplicates":1,"durable":false,"notDurable":2}"#;
+        assert_eq!(check(counted, 4).unwrap().not_durable_of(4), 2);
+        assert_eq!(
+            check(r#"{"accepted":3,"duplicates":1}"#, 4)
+                .unwrap()
+                .not_durable_of(4),
+            0
+        );
         for (text, posted) in [
             ("<html>Welcome to nginx!</html>", 1),
             ("", 1),
             ("{}", 1),
             (r#"{"accepted":"1","duplicates":0}"#, 1),
             (r#"{"accepted":1,"duplicates":0,"durable":"yes"}"#, 1),
+            (
+                r#"{"accepted":1,"duplicates":0,"durable":false,"notDurable":2}"#,
+                1,
+            ),
+            (
+                r#"{"accepted":1,"duplicates":0,"durable":false,"notDurable":-1}"#,
+                1,
+            ),
             (r#"{"error":"x"}"#, 1),
             ("[1]", 1),
         ] {

@@ -43,7 +43,7 @@ pub(crate) struct Split<'a> {
     /// Events settled from the batch's start on: every event before this index is
     /// stored or refused for good (and returned by [`Split::step`]).
     settled: usize,
-    /// Events the server took with the answer `durable: false` so far.
+    /// Events the server took that its answers counted not durable so far.
     not_durable: u64,
 }
 
@@ -72,8 +72,9 @@ impl<'a> Split<'a> {
         self.settled
     }
 
-    /// How many of the events stored so far the server answered `durable: false`
-    /// (taken, not on its stable storage yet).
+    /// How many of the events stored so far the server answered not on its stable
+    /// storage yet (its `notDurable`; a whole request answered `durable: false`
+    /// without it).
     pub(crate) fn not_durable(&self) -> u64 {
         self.not_durable
     }
@@ -93,8 +94,7 @@ impl<'a> Split<'a> {
         };
         let bodies: Vec<&[u8]> = part.iter().map(|&i| self.payloads[i]).collect();
         match post(client, metrics, target, &bodies).await {
-            Ok(Durable::Yes) => {}
-            Ok(Durable::No) => self.not_durable += part.len() as u64,
+            Ok(not_durable) => self.not_durable += not_durable,
             Err(PostError::Permanent { message, split, .. }) if !split || part.len() == 1 => {
                 self.refused
                     .extend(part.iter().map(|&i| (i, message.clone())));
@@ -184,17 +184,8 @@ impl<'a> Split<'a> {
 pub(crate) struct Delivered {
     /// The events refused for good (every other one is stored).
     pub(crate) refused: Refused,
-    /// How many of the stored ones the server answered `durable: false`.
+    /// How many of the stored ones the server answered not on its stable storage.
     pub(crate) not_durable: u64,
-}
-
-/// Whether the server's `200` said the events it took are on its stable storage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Durable {
-    /// `durable: true`, or no `durable` (a server before the field: it fsynced).
-    Yes,
-    /// `durable: false`.
-    No,
 }
 
 /// Sends `payloads`. `Err` is retryable: nothing may be assumed stored (resending is
@@ -255,7 +246,8 @@ fn unbound(answer: &crate::client::ForeignAnswer) -> bool {
     )
 }
 
-/// Posts one request.
+/// Posts one request; `Ok`: how many of its events the server answered not on its
+/// stable storage ([`crate::Accepted::not_durable_of`]).
 ///
 /// A success answer that is not the event server's (see [`PostError::NotTheServersAnswer`])
 /// is logged here at error level once per streak of them, for both modes: it means a
@@ -267,7 +259,7 @@ async fn post(
     metrics: &Metrics,
     target: &str,
     payloads: &[&[u8]],
-) -> Result<Durable, PostError> {
+) -> Result<u64, PostError> {
     match client.post(payloads).await {
         Err(PostError::NotTheServersAnswer(answer)) => {
             if metrics.foreign_answer() {
@@ -311,18 +303,17 @@ async fn post(
                     "the event server answers again: delivery resumes"
                 );
             }
-            if a.durable == Some(false) && metrics.note_not_durable(payloads.len() as u64) {
+            // Counted per event: a server durable for some topics only answers
+            // `durable: false` with how many of the batch are not (`notDurable`).
+            let not_durable = a.not_durable_of(payloads.len() as u64);
+            if not_durable > 0 && metrics.note_not_durable(not_durable) {
                 tracing::warn!(
                     "the event server answered durable = false (it runs a flush policy): \
                      events it acknowledged can be lost if it crashes before its next flush"
                 );
             }
             metrics.delivered(payloads.len() as u64, a.accepted, a.duplicates);
-            Ok(if a.durable == Some(false) {
-                Durable::No
-            } else {
-                Durable::Yes
-            })
+            Ok(not_durable)
         }
         Err(e) => Err(e),
     }

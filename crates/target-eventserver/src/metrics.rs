@@ -76,7 +76,8 @@ pub struct MetricsSnapshot {
     pub lost_records: u64,
     /// Bytes of those records, likewise.
     pub lost_bytes: u64,
-    /// Events the server acknowledged with `durable: false` (among `sent_events`): on
+    /// Events the server acknowledged as not on its stable storage (its `notDurable`, or a
+    /// whole request answered `durable: false` without it; among `sent_events`): on
     /// its side in a page cache only when it answered (a destination with a flush
     /// policy or without fsync), so a power loss of the server may lose them.
     pub not_durable: u64,

@@ -222,6 +222,7 @@ async fn ingest_body(
             nonce: asked.nonce,
             body_digest,
             credential: asked.credential,
+            counted: asked.counted,
         });
     let outcome = async {
         let server_timestamp = Timestamp::now();
@@ -680,28 +681,32 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
     // in those (and as new in the others).
     let stored = admission.stored_duplicates();
     let held_keys = admission.receipt_keys(held_before.all().map(|(i, _)| i));
-    let durable = state.destinations.durable(
+    // Counted per event: a batch partly routed to a destination that is not durable
+    // says which part (its `notDurable`), not the whole batch.
+    let not_durable = state.destinations.not_durable(
         &state.dispatcher,
-        events
-            .iter()
-            .zip(&is_new)
-            .filter(|(_, &n)| n)
-            .map(|(e, _)| e)
-            .chain(again.all_sent()),
+        events.len(),
+        (0..events.len()).filter_map(|i| {
+            if is_new[i] {
+                Some((i, events[i].routes()))
+            } else {
+                again.sent(i).map(|e| (i, e.routes()))
+            }
+        }),
         stored
             .iter()
-            .map(|&(i, key)| (key, again.held(i).unwrap_or(events[i].routes())))
+            .map(|&(i, key)| (i, key, again.held(i).unwrap_or(events[i].routes())))
             .chain(
                 held_keys
                     .into_iter()
                     .zip(held_before.all())
-                    .map(|(key, (_, routes))| (key, routes)),
+                    .map(|(key, (i, routes))| (i, key, routes)),
             ),
     );
     let mut outcome = Outcome {
         accepted,
         duplicates,
-        durable,
+        not_durable,
         receipt: None,
     };
     if accepted == 0 {

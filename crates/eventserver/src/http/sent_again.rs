@@ -147,10 +147,4 @@ impl SentAgain {
             }
         }
     }
-
-    /// The events sent again, routed to the destinations that cannot show they hold
-    /// them, in batch order.
-    pub(super) fn all_sent(&self) -> impl Iterator<Item = &Routed> + '_ {
-        self.by_event.iter().flatten().map(|(r, _)| r)
-    }
 }

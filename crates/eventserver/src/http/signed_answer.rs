@@ -14,6 +14,11 @@
 //! gets an answer that does not verify for the node's batch.
 //! A request without a nonce (a node before this, `curl`) gets the answer as before.
 //!
+//! A request that asks for `Auditrail-Answer-Version: 4` (a node that counts what is
+//! not durable) gets the `auditrail-answer-v4` text: the `v3` text with the answer's
+//! `notDurable`, how many events of the batch are not on stable storage (a server whose
+//! destinations are durable for some topics only says which part of a batch is not).
+//!
 //! A request that asks for it (`Auditrail-Answer-Version: 3`, [`asks_bound`]) gets the
 //! `auditrail-answer-v3` text, which binds its credential too (the digests of its
 //! `Authorization` lines and of its client certificate, as a refusal's does): a relay
@@ -39,7 +44,7 @@
 //! events and sends them again.
 
 use auditrail_core::answer::{
-    is_nonce, AnsweredRequest, Credential, Listed, RefusedRequest, BOUND_VERSION,
+    is_nonce, AnsweredRequest, Credential, Listed, RefusedRequest, BOUND_VERSION, COUNTED_VERSION,
     LISTED_REFUSAL_VERSION, NONCE_HEADER, NONCE_HEX_LEN, REFUSAL_VERSION_HEADER, VERSION_HEADER,
 };
 use auditrail_integrity::Signer;
@@ -92,20 +97,25 @@ fn request_nonce(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     }
 }
 
-/// Whether the request asks for the answer text that binds its credential
-/// ([`BOUND_VERSION`]): `Auditrail-Answer-Version: <n>` with `n` at least that (a
-/// later node's version gets the newest text this server signs; the answer names it).
-/// No header, or an older version: the `v2` text. A header sent twice, or that is not
-/// a decimal version, is `400 invalid_answer_version`.
-pub(super) fn asks_bound(headers: &HeaderMap) -> Result<bool, ApiError> {
-    VersionHeader {
+/// The answer text the request asks for: `Auditrail-Answer-Version: <n>` with `n` at
+/// least [`COUNTED_VERSION`] gets the `v4` text (its credential and the answer's
+/// `notDurable` covered), at least [`BOUND_VERSION`] the `v3` text (its credential
+/// covered); a later node's version gets the newest text this server signs (the answer
+/// names it). No header, or an older version: the `v2` text (`None`). A header sent
+/// twice, or that is not a decimal version, is `400 invalid_answer_version`.
+pub(super) fn asks_bound(headers: &HeaderMap) -> Result<Option<u32>, ApiError> {
+    let header = VersionHeader {
         name: VERSION_HEADER,
         error: "invalid_answer_version",
         what: "answer",
         at_least: BOUND_VERSION,
         gives: "the answer binds the request's credential",
-    }
-    .asks(headers)
+    };
+    Ok(match header.version(headers)? {
+        Some(v) if v >= COUNTED_VERSION => Some(COUNTED_VERSION),
+        Some(v) if v >= BOUND_VERSION => Some(BOUND_VERSION),
+        _ => None,
+    })
 }
 
 /// Whether the request asks for refusals signed over the text that covers their list of
@@ -141,9 +151,15 @@ impl VersionHeader {
     /// Whether `headers` ask for [`Self::at_least`] or later: `false` without the
     /// header; `400` when it is sent twice or is no decimal number.
     fn asks(&self, headers: &HeaderMap) -> Result<bool, ApiError> {
+        Ok(self.version(headers)?.is_some_and(|v| v >= self.at_least))
+    }
+
+    /// The version `headers` ask for: `None` without the header (one past `u32` is
+    /// `u32::MAX`); `400` when it is sent twice or is no decimal number.
+    fn version(&self, headers: &HeaderMap) -> Result<Option<u32>, ApiError> {
         let mut values = headers.get_all(self.name).iter();
         let Some(value) = values.next() else {
-            return Ok(false);
+            return Ok(None);
         };
         let sent = 1 + values.count();
         let (name, what, at_least) = (self.name, self.what, self.at_least);
@@ -163,7 +179,7 @@ impl VersionHeader {
         match digits {
             // Any number of digits is a version: one past `u32` is later than any
             // text there is (the docs say `3` "or more"), not a malformed header.
-            Some(v) => Ok(v.parse::<u32>().map_or(true, |v| v >= at_least)),
+            Some(v) => Ok(Some(v.parse::<u32>().unwrap_or(u32::MAX))),
             None => {
                 // The value's length, not the value: said of a header whatever it holds.
                 let len = value.len();
@@ -220,6 +236,10 @@ struct Body<'a> {
     accepted: usize,
     duplicates: usize,
     durable: bool,
+    /// How many events of the batch are not on stable storage; left out when none
+    /// (`durable: true`).
+    #[serde(rename = "notDurable", skip_serializing_if = "Option::is_none")]
+    not_durable: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     receipt: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -234,8 +254,9 @@ struct AnswerSig {
     key: String,
     /// Ed25519 signature, 128 hex.
     sig: String,
-    /// [`BOUND_VERSION`] when the text signed binds the request's credential; absent
-    /// for the `v2` text (what servers before it answered).
+    /// [`BOUND_VERSION`] when the text signed binds the request's credential,
+    /// [`COUNTED_VERSION`] when it covers `notDurable` too; absent for the `v2` text
+    /// (what servers before it answered).
     #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<u32>,
 }
@@ -328,7 +349,9 @@ pub(super) fn sign_refusal(
 pub(super) struct Outcome {
     pub(super) accepted: usize,
     pub(super) duplicates: usize,
-    pub(super) durable: bool,
+    /// How many events of the batch are not on stable storage in every destination
+    /// that took them or holds their originals (`durable` when 0).
+    pub(super) not_durable: usize,
     /// The `"receipt"` value (`None`: no chained store, the key is left out).
     pub(super) receipt: Option<serde_json::Value>,
 }
@@ -340,6 +363,8 @@ pub(super) struct Asked {
     pub(super) nonce: String,
     /// Its credential, when it asked for the text that binds it.
     pub(super) credential: Option<ReceivedCredential>,
+    /// Whether it asked for the text that covers `notDurable` too ([`COUNTED_VERSION`]).
+    pub(super) counted: bool,
 }
 
 /// What the request with `headers` (on a connection with `credentials`) asks its answer
@@ -355,7 +380,8 @@ pub(super) fn asked(
     asks_listed(headers)?;
     Ok(nonce.map(|nonce| Asked {
         nonce,
-        credential: bound.then(|| ReceivedCredential::of(headers, credentials)),
+        credential: bound.map(|_| ReceivedCredential::of(headers, credentials)),
+        counted: bound == Some(COUNTED_VERSION),
     }))
 }
 
@@ -368,6 +394,9 @@ pub(super) struct SignedFor {
     /// The request's credential, when it asked for the text that binds it
     /// ([`asks_bound`]); `None`: the `v2` text.
     pub(super) credential: Option<ReceivedCredential>,
+    /// Whether it asked for the text that covers `notDurable` too (`v4`; with a
+    /// credential).
+    pub(super) counted: bool,
 }
 
 /// The `200` answer of `outcome`; signed by `signer` for the request, if it sent a
@@ -391,6 +420,7 @@ pub(super) fn answer(
             )
         })?;
     let receipt = receipt.as_deref();
+    let durable = outcome.not_durable == 0;
     let answer_sig = signed_for.map(|request| {
         let answered = AnsweredRequest {
             nonce: &request.nonce,
@@ -400,26 +430,45 @@ pub(super) fn answer(
                 .as_ref()
                 .map(ReceivedCredential::as_signed),
         };
-        let text = auditrail_core::answer::signed_text(
-            &answered,
-            outcome.accepted as u64,
-            outcome.duplicates as u64,
-            outcome.durable,
-            // `null` is no receipt, as an absent one (a node reads both as none).
-            receipt.map(RawValue::get).filter(|r| *r != "null"),
-        );
+        // `null` is no receipt, as an absent one (a node reads both as none).
+        let receipt = receipt.map(RawValue::get).filter(|r| *r != "null");
+        let counted = request.counted && request.credential.is_some();
+        let text = if counted {
+            auditrail_core::answer::counted_text(
+                &answered,
+                outcome.accepted as u64,
+                outcome.duplicates as u64,
+                durable,
+                outcome.not_durable as u64,
+                receipt,
+            )
+        } else {
+            auditrail_core::answer::signed_text(
+                &answered,
+                outcome.accepted as u64,
+                outcome.duplicates as u64,
+                durable,
+                receipt,
+            )
+        };
+        let version = match (&request.credential, counted) {
+            (None, _) => None,
+            (Some(_), false) => Some(BOUND_VERSION),
+            (Some(_), true) => Some(COUNTED_VERSION),
+        };
         AnswerSig {
             key: signer.public_key().to_string(),
             sig: hex::encode(signer.sign(text.as_bytes())),
-            version: request.credential.is_some().then_some(BOUND_VERSION),
+            version,
         }
     });
     Ok(Json(Body {
         accepted: outcome.accepted,
         duplicates: outcome.duplicates,
-        durable: outcome.durable,
+        durable,
+        not_durable: (!durable).then_some(outcome.not_durable),
         receipt,
-        note: (!outcome.durable).then_some(NOT_DURABLE),
+        note: (!durable).then_some(NOT_DURABLE),
         answer_sig,
     })
     .into_response())
@@ -437,6 +486,7 @@ mod tests {
             nonce: NONCE.to_owned(),
             body_digest: auditrail_core::answer::body_digest(b"{}\n"),
             credential: None,
+            counted: false,
         }
     }
 
@@ -461,7 +511,7 @@ mod tests {
         Outcome {
             accepted: 2,
             duplicates: 1,
-            durable: true,
+            not_durable: 0,
             receipt,
         }
     }
@@ -506,6 +556,7 @@ mod tests {
             nonce: asked.nonce,
             body_digest: digest.clone(),
             credential: asked.credential,
+            counted: asked.counted,
         };
         let b = body(answer(outcome(None), Some(&signed_for), &signer).unwrap()).await;
         assert_eq!(b["answerSig"]["version"], 3, "{b}");
@@ -537,6 +588,57 @@ mod tests {
         assert!(!verifies(unbound(&digest, 2, 1, None)), "{b}");
     }
 
+    #[tokio::test]
+    async fn asked_for_v4_the_signature_covers_the_not_durable_count() {
+        let signer = Signer::from_seed([3; 32]);
+        let mut h = HeaderMap::new();
+        h.insert(NONCE_HEADER, HeaderValue::from_static(NONCE));
+        h.insert(VERSION_HEADER, HeaderValue::from_static("4"));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer s"));
+        let asked = asked(&h, &Credentials::default()).unwrap().unwrap();
+        assert!(asked.counted);
+        let digest = auditrail_core::answer::body_digest(b"{}\n");
+        let signed_for = SignedFor {
+            nonce: asked.nonce,
+            body_digest: digest.clone(),
+            credential: asked.credential,
+            counted: asked.counted,
+        };
+        let mut partly = outcome(None);
+        partly.not_durable = 2;
+        let b = body(answer(partly, Some(&signed_for), &signer).unwrap()).await;
+        assert_eq!(b["answerSig"]["version"], 4, "{b}");
+        assert_eq!(
+            (&b["durable"], &b["notDurable"]),
+            (&false.into(), &2.into())
+        );
+        let mut sig = [0u8; 64];
+        hex::decode_to_slice(b["answerSig"]["sig"].as_str().unwrap(), &mut sig).unwrap();
+        let own = auditrail_core::answer::authorization_digest([b"Bearer s".as_slice()]);
+        let r = AnsweredRequest {
+            nonce: NONCE,
+            body_digest: &digest,
+            credential: Some(Credential {
+                authorization: &own,
+                client_cert: None,
+            }),
+        };
+        let verifies = |t: String| signer.public_key().verify(t.as_bytes(), &sig);
+        assert!(verifies(auditrail_core::answer::counted_text(
+            &r, 2, 1, false, 2, None
+        )));
+        // Another count, or the v3 text of the same answer, does not verify.
+        assert!(!verifies(auditrail_core::answer::counted_text(
+            &r, 2, 1, false, 0, None
+        )));
+        assert!(!verifies(auditrail_core::answer::counted_text(
+            &r, 2, 1, false, 3, None
+        )));
+        assert!(!verifies(auditrail_core::answer::signed_text(
+            &r, 2, 1, false, None
+        )));
+    }
+
     #[test]
     fn the_refusal_version_header_takes_any_decimal_version() {
         let mut h = HeaderMap::new();
@@ -563,15 +665,16 @@ mod tests {
     #[test]
     fn the_answer_version_header_asks_for_v3_or_is_refused() {
         let mut h = HeaderMap::new();
-        assert!(!asks_bound(&h).unwrap());
+        assert_eq!(asks_bound(&h).unwrap(), None);
         for (value, bound) in [
-            ("3", true),
-            ("4", true),
-            ("2", false),
-            ("0", false),
+            ("3", Some(3)),
+            ("4", Some(4)),
+            ("5", Some(4)),
+            ("2", None),
+            ("0", None),
             // Decimal, past u32: a later version, not a malformed header.
-            ("99999999999", true),
-            ("000", false),
+            ("99999999999", Some(4)),
+            ("000", None),
         ] {
             h.insert(VERSION_HEADER, HeaderValue::from_static(value));
             assert_eq!(asks_bound(&h).unwrap(), bound, "{value}");
@@ -610,12 +713,12 @@ mod tests {
             serde_json::json!({"accepted": 2, "duplicates": 1, "durable": true})
         );
         let mut not_durable = outcome(Some(serde_json::Value::Null));
-        not_durable.durable = false;
+        not_durable.not_durable = 3;
         let b = body(answer(not_durable, None, &signer).unwrap()).await;
         assert_eq!(
             b,
             serde_json::json!({"accepted": 2, "duplicates": 1, "durable": false,
-                               "receipt": null, "note": NOT_DURABLE})
+                               "notDurable": 3, "receipt": null, "note": NOT_DURABLE})
         );
     }
 
