@@ -712,6 +712,9 @@ struct SpoolForwarding {
 impl Forwarding for SpoolForwarding {
     fn stats(&self) -> ForwardingStats {
         let m = self.metrics.snapshot();
+        // Records read from segments that went away, not acknowledged yet: lost unless
+        // the server acknowledges them (then no longer counted here).
+        let (gone_segments, gone_events, gone_bytes) = self.spool.in_hand_of_gone();
         ForwardingStats {
             pending_events: self.spool.pending_events(),
             pending_bytes: m.spool_bytes,
@@ -721,9 +724,9 @@ impl Forwarding for SpoolForwarding {
             retries: m.retries,
             damaged_ranges: m.damaged_ranges,
             damaged_bytes: m.damaged_bytes,
-            lost_segments: m.lost_segments,
-            lost_events: m.lost_records,
-            lost_bytes: m.lost_bytes,
+            lost_segments: m.lost_segments + gone_segments,
+            lost_events: m.lost_records + gone_events,
+            lost_bytes: m.lost_bytes + gone_bytes,
             not_durable: m.not_durable,
         }
     }
