@@ -712,11 +712,12 @@ struct SpoolForwarding {
 impl Forwarding for SpoolForwarding {
     fn stats(&self) -> ForwardingStats {
         let m = self.metrics.snapshot();
-        // Records read from segments that went away, not acknowledged yet: lost unless
-        // the server acknowledges them (then no longer counted here).
-        let (gone_segments, gone_events, gone_bytes) = self.spool.in_hand_of_gone();
+        // Events the sender read from segments that went away and still sends: not in
+        // the spool any more, not delivered yet either (a `send` waits for them). Those
+        // the server never acknowledged are counted lost when the sender stops
+        // (`Spool::close`), so that the loss counts only grow.
         ForwardingStats {
-            pending_events: self.spool.pending_events(),
+            pending_events: self.spool.undelivered_events(),
             pending_bytes: m.spool_bytes,
             forwarded: m.sent_events,
             dead_lettered: m.dead_lettered,
@@ -724,9 +725,9 @@ impl Forwarding for SpoolForwarding {
             retries: m.retries,
             damaged_ranges: m.damaged_ranges,
             damaged_bytes: m.damaged_bytes,
-            lost_segments: m.lost_segments + gone_segments,
-            lost_events: m.lost_records + gone_events,
-            lost_bytes: m.lost_bytes + gone_bytes,
+            lost_segments: m.lost_segments,
+            lost_events: m.lost_records,
+            lost_bytes: m.lost_bytes,
             not_durable: m.not_durable,
         }
     }

@@ -12,10 +12,12 @@
 //! counts them among `records` and says how many (`inFlight`), and when the server
 //! acknowledges them a later line says so (`acknowledged`, [`AcknowledgedAfterAll`]:
 //! the file is only appended to). What is lost is what the lines say minus what the
-//! later lines say was acknowledged ([`Recorded::net_lost`]); the counters count only
-//! the records not read (and, while the sender still holds them, those in hand, see
-//! `Spool::in_hand_of_gone`). A record in hand when the process stops or crashes stays
-//! counted lost in the file: it is, the spool no longer has it.
+//! later lines say was acknowledged ([`Recorded::net_lost`]). The counters (which only
+//! grow) count the records not read at once, and those in hand the server never
+//! acknowledged when the sender stops (`Spool::close`); until then those count as not
+//! delivered yet (`Spool::undelivered_events`: a `send` waits for them). A record in
+//! hand when the process crashes stays counted lost in the file: it is, the spool no
+//! longer has it.
 //!
 //! Found by the appender (the head segment is checked before each append, so nothing
 //! is written into a file nobody finds any more, and again after the write, so that

@@ -907,6 +907,13 @@ impl Spool {
         self.lock().in_hand_of_gone()
     }
 
+    /// [`Self::pending_events`] and the records of [`Self::in_hand_of_gone`], together
+    /// (one look): every event not delivered yet that may still be.
+    pub fn undelivered_events(&self) -> u64 {
+        let st = self.lock();
+        st.pending + st.in_hand_of_gone().1
+    }
+
     /// Intact records appended and not yet acknowledged (those left by earlier runs
     /// included).
     pub fn pending_events(&self) -> u64 {
