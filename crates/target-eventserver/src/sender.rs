@@ -433,6 +433,28 @@ async fn write_dead_letter(
     payloads: &[&[u8]],
     refused: &[(usize, String)],
 ) -> std::io::Result<()> {
+    let lines: Vec<(Vec<u8>, String)> = refused
+        .iter()
+        .filter_map(|(i, e)| payloads.get(*i).map(|p| (p.to_vec(), e.clone())))
+        .collect();
+    let file = path.clone();
+    let target_name = target.clone();
+    let check = check.cloned();
+    let written = tokio::task::spawn_blocking(move || {
+        // Before the append, which makes the file's folder (and a data folder moved
+        // away with it) again at its path.
+        auditrail_core::folder_check::ask(check.as_deref())?;
+        let refs: Vec<(&[u8], &str)> = lines
+            .iter()
+            .map(|(p, e)| (p.as_slice(), e.as_str()))
+            .collect();
+        dead_letter::write(&file, &target_name, &refs)
+    })
+    .await
+    .map_err(std::io::Error::other)?;
+    // Said once they are in the file: a failed write is logged by the caller, and the
+    // events stay in the spool.
+    written?;
     for (i, error) in refused {
         let id = payloads
             .get(*i)
@@ -441,23 +463,5 @@ async fn write_dead_letter(
             .unwrap_or_default();
         tracing::error!(target_name = %target, event_id = %id, %error, file = %path.display(), "event refused by the server for good: written to the dead-letter file");
     }
-    let lines: Vec<(Vec<u8>, String)> = refused
-        .iter()
-        .filter_map(|(i, e)| payloads.get(*i).map(|p| (p.to_vec(), e.clone())))
-        .collect();
-    let path = path.clone();
-    let target = target.clone();
-    let check = check.cloned();
-    tokio::task::spawn_blocking(move || {
-        // Before the append, which makes the file's folder (and a data folder moved
-        // away with it) again at its path.
-        auditrail_core::folder_check::ask(check.as_deref())?;
-        let refs: Vec<(&[u8], &str)> = lines
-            .iter()
-            .map(|(p, e)| (p.as_slice(), e.as_str()))
-            .collect();
-        dead_letter::write(&path, &target, &refs)
-    })
-    .await
-    .map_err(std::io::Error::other)?
+    Ok(())
 }

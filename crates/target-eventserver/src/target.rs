@@ -712,8 +712,12 @@ struct SpoolForwarding {
 impl Forwarding for SpoolForwarding {
     fn stats(&self) -> ForwardingStats {
         let m = self.metrics.snapshot();
+        // Events the sender read from segments that went away and still sends: not in
+        // the spool any more, not delivered yet either (a `send` waits for them). Those
+        // the server never acknowledged are counted lost when the sender stops
+        // (`Spool::close`), so that the loss counts only grow.
         ForwardingStats {
-            pending_events: self.spool.pending_events(),
+            pending_events: self.spool.undelivered_events(),
             pending_bytes: m.spool_bytes,
             forwarded: m.sent_events,
             dead_lettered: m.dead_lettered,

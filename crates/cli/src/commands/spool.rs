@@ -285,6 +285,14 @@ fn print_report(target: Option<&str>, r: &SpoolReport) -> Result<()> {
             ),
             _ => "its events not yet acknowledged (how many is not known)".to_owned(),
         };
+        let what = match l.in_flight {
+            Some(n @ 1..) => format!(
+                "{what} ({} of them read by the sender before it went and never \
+                 acknowledged by the server since)",
+                counted(n, "event", "events")
+            ),
+            _ => what,
+        };
         let how = match l.cut_to {
             Some(left) => format!("cut in place to {left} bytes (truncated by hand?)"),
             None => "gone (deleted, moved or replaced by hand?)".to_owned(),

@@ -126,3 +126,40 @@ pub(crate) fn tail(log: &str) -> String {
     last.reverse();
     last.join("\n")
 }
+
+/// Events the sender of the `send` logging to `log` has read from its spool and tried
+/// to send: the `events` of each batch's first try the server did not take
+/// (`attempt=1`), summed.
+pub(crate) fn first_tries(log: &Path) -> u64 {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.lines()
+        .filter(|l| l.contains("event server unavailable"))
+        .filter(|l| l.split_whitespace().any(|w| w == "attempt=1"))
+        .filter_map(|l| {
+            l.split_whitespace()
+                .find_map(|w| w.strip_prefix("events="))
+                .and_then(|n| n.parse::<u64>().ok())
+        })
+        .sum()
+}
+
+/// Adds `lines` (TOML) to the eventserver target of [`spooling_node`]'s config.
+pub(crate) fn add_to_target(node: &common::Node, lines: &str) {
+    let path = node.path().join("node.toml");
+    let mut config = std::fs::read_to_string(&path).unwrap();
+    config.push_str(lines);
+    std::fs::write(&path, config).unwrap();
+}
+
+/// The summary line `send` printed, its stderr and its exit status, once `send`, whose
+/// input is closed now, ended (within a guard against a hang).
+pub(crate) fn finish(send: common::StreamingSend) -> (Option<i32>, serde_json::Value, String) {
+    let common::StreamingSend { child, input, log } = send;
+    drop(input);
+    let (ended, out) = ended_within_a_guard(child);
+    let stderr = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(ended, "send did not end: {stderr}");
+    let summary = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {:?} {stderr}", common::text(&out)));
+    (out.status.code(), summary, stderr)
+}

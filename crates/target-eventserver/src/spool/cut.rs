@@ -129,6 +129,7 @@ impl Spool {
             bytes: Some(bytes),
             reason,
             cut_to: Some(cut.found),
+            in_flight: None,
         });
     }
 }

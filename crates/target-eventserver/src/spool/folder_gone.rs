@@ -143,6 +143,7 @@ impl Spool {
         *held = lock;
         drop(held);
         let pending_before = st.pending;
+        let (_, in_hand_before, _) = st.in_hand_of_gone();
         let mut forgotten = 0u64;
         for (id, reason) in gone_segments(dir, st) {
             self.forget_gone(st, id, reason);
@@ -153,18 +154,34 @@ impl Spool {
             // every segment written from now on.
             self.write_ack(st.ack, true);
         }
-        let lost_records = pending_before.saturating_sub(st.pending);
-        if folder_was_gone {
+        // Those the sender had read are in its hands, not lost (see `gone.rs`).
+        let in_flight = st.in_hand_of_gone().1.saturating_sub(in_hand_before);
+        let lost_records = pending_before
+            .saturating_sub(st.pending)
+            .saturating_sub(in_flight);
+        if folder_was_gone && lost_records > 0 {
             tracing::error!(
                 folder = %dir.display(),
                 lost_segments = forgotten,
                 lost_records,
+                in_flight,
                 "the spool folder was removed by another program while the target was \
                  running (a cleanup job?): it is created again with its lock file, and the \
-                 events spooled in it that the server had not acknowledged are LOST from \
-                 this node's spool (those the sender had already read may still arrive; \
-                 each segment is logged and recorded in lost.jsonl); the next events go \
-                 to a new segment"
+                 events spooled in it that the sender had not read yet are LOST from this \
+                 node's spool (those it had read, in_flight, are being sent; each segment \
+                 is logged and recorded in lost.jsonl); the next events go to a new segment"
+            );
+        } else if folder_was_gone {
+            tracing::warn!(
+                folder = %dir.display(),
+                segments = forgotten,
+                in_flight,
+                "the spool folder was removed by another program while the target was \
+                 running (a cleanup job?): it is created again with its lock file; the \
+                 events spooled in it that the server had not acknowledged had all been read \
+                 by the sender and are being sent (lost only if the server does not \
+                 acknowledge them before the sender stops; recorded in lost.jsonl until it \
+                 does); the next events go to a new segment"
             );
         } else {
             tracing::warn!(

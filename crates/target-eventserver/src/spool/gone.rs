@@ -8,6 +8,17 @@
 //! folder (which `auditrail spool inspect` lists, like set-aside files, until the
 //! operator removes it), and delivery goes on with the next segment.
 //!
+//! Records of it the sender had already read are in its hands, not lost: the line
+//! counts them among `records` and says how many (`inFlight`), and when the server
+//! acknowledges them a later line says so (`acknowledged`, [`AcknowledgedAfterAll`]:
+//! the file is only appended to). What is lost is what the lines say minus what the
+//! later lines say was acknowledged ([`Recorded::net_lost`]). The counters (which only
+//! grow) count the records not read at once, and those in hand the server never
+//! acknowledged when the sender stops (`Spool::close`); until then those count as not
+//! delivered yet (`Spool::undelivered_events`: a `send` waits for them). A record in
+//! hand when the process crashes stays counted lost in the file: it is, the spool no
+//! longer has it.
+//!
 //! Found by the appender (the head segment is checked before each append, so nothing
 //! is written into a file nobody finds any more, and again after the write, so that
 //! records written into a file that went away meanwhile are written again; see
@@ -24,7 +35,7 @@ use std::path::{Path, PathBuf};
 use auditrail_core::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::state::{FileId, State};
+use super::state::{AckedAfterGone, FileId, State};
 use super::{segment_path, Position, Spool};
 
 const FILE: &str = "lost.jsonl";
@@ -51,6 +62,26 @@ pub struct LostSegments {
     /// still there: the bytes it holds now (`bytes` then counts those that went).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cut_to: Option<u64>,
+    /// Of `records`, those the sender had already read and was sending when the
+    /// segment went: lost only if no later line says the server acknowledged them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_flight: Option<u64>,
+}
+
+/// A line of `lost.jsonl` saying that records of a segment an earlier line counted as
+/// lost, which the sender had read before the segment went, were acknowledged by the
+/// server after all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AcknowledgedAfterAll {
+    /// When the server acknowledged them.
+    pub acknowledged_at: Timestamp,
+    /// The segment id.
+    pub segment: u64,
+    /// How many records.
+    pub acknowledged: u64,
+    /// Their bytes.
+    pub bytes: u64,
 }
 
 /// `lost.jsonl` in spool folder `dir`.
@@ -61,8 +92,10 @@ pub(crate) fn file_path(dir: &Path) -> PathBuf {
 /// What `lost.jsonl` holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Recorded {
-    /// Its lines, in order.
+    /// Its lines of losses, in order.
     pub lost: Vec<LostSegments>,
+    /// Its lines saying that records in flight were acknowledged after all, in order.
+    pub acknowledged: Vec<AcknowledgedAfterAll>,
     /// Lines that do not read back (cut short by a crash while written), as text.
     pub unreadable: Vec<String>,
 }
@@ -76,12 +109,49 @@ pub fn list(dir: &Path) -> io::Result<Recorded> {
     };
     let mut out = Recorded::default();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        match serde_json::from_str(line) {
-            Ok(lost) => out.lost.push(lost),
-            Err(_) => out.unreadable.push(line.to_owned()),
+        if let Ok(lost) = serde_json::from_str(line) {
+            out.lost.push(lost);
+        } else if let Ok(acked) = serde_json::from_str(line) {
+            out.acknowledged.push(acked);
+        } else {
+            out.unreadable.push(line.to_owned());
         }
     }
     Ok(out)
+}
+
+impl Recorded {
+    /// The losses that stand: each line of a loss less the records of it that later
+    /// lines say were acknowledged after all (at most those it said were in flight);
+    /// a line left with nothing lost is left out.
+    pub fn net_lost(&self) -> Vec<LostSegments> {
+        let mut acked: std::collections::BTreeMap<u64, (u64, u64)> = Default::default();
+        for a in &self.acknowledged {
+            let e = acked.entry(a.segment).or_default();
+            e.0 = e.0.saturating_add(a.acknowledged);
+            e.1 = e.1.saturating_add(a.bytes);
+        }
+        let mut out = Vec::new();
+        for l in &self.lost {
+            let mut l = l.clone();
+            if let (Some(in_flight), true) = (l.in_flight, l.first == l.last) {
+                let (records, bytes) = acked.get(&l.first).copied().unwrap_or_default();
+                let records = records.min(in_flight);
+                if let Some(e) = acked.get_mut(&l.first) {
+                    // A later loss line of the same segment does not take them again.
+                    *e = (0, 0);
+                }
+                l.in_flight = Some(in_flight - records);
+                l.records = l.records.map(|r| r.saturating_sub(records));
+                l.bytes = l.bytes.map(|b| b.saturating_sub(bytes));
+                if l.records == Some(0) {
+                    continue;
+                }
+            }
+            out.push(l);
+        }
+        out
+    }
 }
 
 /// The parts of the `missing` ranges that no line of `lost.jsonl` covers yet: a gap
@@ -164,16 +234,32 @@ impl Spool {
             );
             return;
         }
-        tracing::error!(
-            segment = %path.display(),
-            %reason,
-            lost_records = gone.records,
-            lost_bytes = gone.bytes,
-            "a spool segment went away (deleted, moved or replaced by hand?): the \
-             records it held that the server had not acknowledged are LOST from this \
-             node's spool (those the sender had already read may still arrive); {next}"
-        );
-        self.metrics.segments_lost(1, gone.records, gone.bytes);
+        let lost_records = gone.records - gone.in_hand;
+        let lost_bytes = gone.bytes.saturating_sub(gone.in_hand_bytes);
+        if lost_records > 0 {
+            tracing::error!(
+                segment = %path.display(),
+                %reason,
+                lost_records,
+                lost_bytes,
+                in_flight = gone.in_hand,
+                "a spool segment went away (deleted, moved or replaced by hand?): the \
+                 records it held that the sender had not read yet are LOST from this \
+                 node's spool (those it had read, in_flight, are being sent: lost only if \
+                 the server does not acknowledge them before the sender stops); {next}"
+            );
+            self.metrics.segments_lost(1, lost_records, lost_bytes);
+        } else {
+            tracing::warn!(
+                segment = %path.display(),
+                %reason,
+                in_flight = gone.in_hand,
+                "a spool segment went away (deleted, moved or replaced by hand?): the \
+                 sender had already read every record of it not yet acknowledged and is \
+                 sending them: they are lost only if the server does not acknowledge them \
+                 before the sender stops (recorded in lost.jsonl until it does); {next}"
+            );
+        }
         self.keep_lost(&LostSegments {
             found_at: Some(Timestamp::now()),
             first: id,
@@ -182,7 +268,48 @@ impl Spool {
             bytes: Some(gone.bytes),
             reason: reason.to_owned(),
             cut_to: None,
+            in_flight: (gone.in_hand > 0).then_some(gone.in_hand),
         });
+    }
+
+    /// The records of segments that went away that the sender had read (see
+    /// `forget_gone`) and the server acknowledged since, by `acked`: said, and
+    /// recorded in `lost.jsonl` after the line that counted them.
+    pub(super) fn acknowledged_after_gone(&self, acked: &[AckedAfterGone]) {
+        for a in acked {
+            tracing::info!(
+                segment = %segment_path(self.dir(), a.segment).display(),
+                acknowledged = a.records,
+                all = a.all,
+                "events read from a spool segment before it went away were acknowledged \
+                 by the server: they are not lost (recorded in lost.jsonl)"
+            );
+            self.keep_line(&AcknowledgedAfterAll {
+                acknowledged_at: Timestamp::now(),
+                segment: a.segment,
+                acknowledged: a.records,
+                bytes: a.bytes,
+            });
+        }
+    }
+
+    /// The sender stopped (the spool is closed): what it had read from segments that
+    /// went away and the server never acknowledged is lost (their `lost.jsonl` lines
+    /// count it already). Logged and counted.
+    pub(super) fn give_up_in_hand(&self, st: &mut State) {
+        let (segments, records, bytes) = st.give_up_in_hand_of_gone();
+        if records == 0 {
+            return;
+        }
+        tracing::error!(
+            spool = %self.dir().display(),
+            lost_records = records,
+            lost_bytes = bytes,
+            "events the sender had read from spool segments that went away were not \
+             acknowledged by the server before it stopped: they are LOST (the spool no \
+             longer has them; recorded in lost.jsonl)"
+        );
+        self.metrics.segments_lost(segments, records, bytes);
     }
 
     /// Reports the segments found missing at open (ids between the ack position's
@@ -227,6 +354,7 @@ impl Spool {
                 bytes: None,
                 reason: format!("missing at start{partly_sent}"),
                 cut_to: None,
+                in_flight: None,
             });
         }
     }
@@ -234,8 +362,13 @@ impl Spool {
     /// Appends `lost` to `lost.jsonl`, durably, only in a folder the spool holds. A
     /// failure is logged: the loss itself was already logged and counted.
     pub(super) fn keep_lost(&self, lost: &LostSegments) {
+        self.keep_line(lost);
+    }
+
+    /// Appends one line to `lost.jsonl` (see [`Self::keep_lost`]).
+    fn keep_line(&self, value: &impl Serialize) {
         let path = file_path(self.dir());
-        let mut line = serde_json::to_vec(lost).unwrap_or_default();
+        let mut line = serde_json::to_vec(value).unwrap_or_default();
         line.push(b'\n');
         let kept = self.in_held_folder(FILE, |dir| {
             // Never making the folder again: one removed since the check would hold
@@ -266,6 +399,7 @@ mod tests {
             bytes: None,
             reason: String::new(),
             cut_to: None,
+            in_flight: None,
         }
     }
 
@@ -273,6 +407,7 @@ mod tests {
     fn recorded_gaps_are_not_reported_again() {
         let recorded = Recorded {
             lost: vec![lost(3, 3), lost(6, 7)],
+            acknowledged: Vec::new(),
             unreadable: vec!["{\"first".into()],
         };
         assert_eq!(

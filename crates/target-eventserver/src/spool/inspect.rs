@@ -232,7 +232,9 @@ pub fn inspect(dir: &Path) -> Result<SpoolReport, SpoolError> {
             _ => s.records,
         };
     }
-    let mut lost = recorded.lost.clone();
+    // Records the sender had read before their segment went and the server
+    // acknowledged after all are not lost (see `gone.rs`).
+    let mut lost = recorded.net_lost();
     for s in &segments {
         let Some(&w) = written.get(&s.id).filter(|&&w| w > s.bytes) else {
             continue;
@@ -259,6 +261,7 @@ pub fn inspect(dir: &Path) -> Result<SpoolReport, SpoolError> {
                     c.reason()
                 ),
                 cut_to: Some(s.bytes),
+                in_flight: None,
             });
         }
     }
@@ -275,6 +278,7 @@ pub fn inspect(dir: &Path) -> Result<SpoolReport, SpoolError> {
                              opens the spool"
                     .to_owned(),
                 cut_to: None,
+                in_flight: None,
             }
         }));
     }

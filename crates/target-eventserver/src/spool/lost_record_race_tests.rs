@@ -60,6 +60,7 @@ fn a_folder_removed_before_a_loss_is_recorded_is_not_made_again_by_the_record() 
             bytes: None,
             reason: "its path is gone".into(),
             cut_to: None,
+            in_flight: None,
         });
     });
     no_hook_in(&dir);

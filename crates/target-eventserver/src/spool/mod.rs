@@ -864,9 +864,12 @@ impl Spool {
 
     /// Finishes the head segment: its data is made durable and its length recorded
     /// (see `lengths.rs`), so that a cut of it before the next start is reported. A
-    /// later append starts a new segment.
+    /// later append starts a new segment. Events the sender had read from segments
+    /// that went away and that the server has not acknowledged are counted lost now.
     pub fn close(&self) {
         let mut st = self.lock();
+        // Nothing reads or acknowledges any more (the sender stopped first).
+        self.give_up_in_hand(&mut st);
         if st.head_file.is_none() {
             return;
         }
@@ -885,14 +888,30 @@ impl Spool {
         self.lock().ack
     }
 
-    /// Nothing left to send.
+    /// Nothing left to send: no record past the ack position, and none the sender
+    /// read from a segment that went away still waits for the server's answer.
     pub fn is_drained(&self) -> bool {
-        !self.lock().has_unacked()
+        let st = self.lock();
+        !st.has_unacked() && st.in_hand_of_gone().1 == 0
     }
 
     /// Bytes of the segment files.
     pub fn bytes(&self) -> u64 {
         self.lock().total_bytes()
+    }
+
+    /// Records of segments that went away that the sender had read before they went
+    /// and the server has not acknowledged yet: lost if it never does (the spool no
+    /// longer has them). (Segments not otherwise counted as lost, records, bytes.)
+    pub fn in_hand_of_gone(&self) -> (u64, u64, u64) {
+        self.lock().in_hand_of_gone()
+    }
+
+    /// [`Self::pending_events`] and the records of [`Self::in_hand_of_gone`], together
+    /// (one look): every event not delivered yet that may still be.
+    pub fn undelivered_events(&self) -> u64 {
+        let st = self.lock();
+        st.pending + st.in_hand_of_gone().1
     }
 
     /// Intact records appended and not yet acknowledged (those left by earlier runs
@@ -906,10 +925,7 @@ impl Spool {
     /// wholly before it.
     pub fn ack(&self, upto: Position, events: u64) {
         let mut st = self.lock();
-        if upto <= st.ack {
-            return;
-        }
-        if let Some(why) = st.ack_doubt(upto) {
+        if let Some(why) = st.ack_doubt(upto).filter(|_| upto > st.ack) {
             // A caller's mistake: never delete segments on its word.
             tracing::error!(
                 spool = %self.opts.dir.display(),
@@ -922,8 +938,19 @@ impl Spool {
             );
             return;
         }
+        // Records read from segments that went away since (no longer pending, the ack
+        // position already past them) were acknowledged after all: not lost.
+        let (after_gone, gone_records) = st.settle_in_hand(upto);
+        if !after_gone.is_empty() {
+            self.acknowledged_after_gone(&after_gone);
+        }
+        if upto <= st.ack {
+            return;
+        }
         st.ack = upto;
-        st.pending = st.pending.saturating_sub(events);
+        st.pending = st
+            .pending
+            .saturating_sub(events.saturating_sub(gone_records));
         let removed = st.remove_acked(self.opts.segment_bytes);
         if removed.is_empty() {
             self.write_ack(upto, false);

@@ -109,6 +109,12 @@ impl SpoolReader {
             let budget_bytes = max_bytes.saturating_sub(bytes).max(1);
             match self.read_segment(seg_id, seg_end, budget_events, budget_bytes)? {
                 SegmentRead::Records(got) => {
+                    // In hand from now on: a segment that goes away does not lose them
+                    // (see `gone.rs`). Told per segment, before the next one is opened
+                    // (which may find the folder gone and forget this one).
+                    self.spool
+                        .lock()
+                        .handed_out(got.iter().map(|(_, end)| *end));
                     for (payload, end) in got {
                         bytes += payload.len();
                         payloads.push(payload);

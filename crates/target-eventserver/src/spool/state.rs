@@ -1,6 +1,6 @@
 //! The spool's in-memory bookkeeping (segments, head file, ack position).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fs::File;
 
 /// A place in the spool: a segment id and a byte offset in it. Ordered.
@@ -62,6 +62,36 @@ pub(super) struct Gone {
     pub records: u64,
     /// Bytes not yet acknowledged.
     pub bytes: u64,
+    /// Of `records`, those a reader had already handed out (the sender holds them and
+    /// is sending them): lost only if the server never acknowledges them.
+    pub in_hand: u64,
+    /// Of `bytes`, those of the records in hand.
+    pub in_hand_bytes: u64,
+}
+
+/// The records of a segment that went away that the sender held when it went (read,
+/// not yet acknowledged): they are not lost while they may still be acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct GoneInHand {
+    /// Records still in hand, not yet acknowledged.
+    pub records: u64,
+    /// Offset up to which the segment's records are settled (acknowledged before it
+    /// went, or since).
+    pub settled_to: u64,
+    /// The end of the last record in hand.
+    pub to: u64,
+    /// The segment was already counted as lost (records not read went with it).
+    pub counted: bool,
+}
+
+/// What an acknowledgement settled of the records in hand of segments that went away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct AckedAfterGone {
+    pub segment: u64,
+    pub records: u64,
+    pub bytes: u64,
+    /// None of the segment's records is in hand any more.
+    pub all: bool,
 }
 
 #[derive(Debug)]
@@ -79,6 +109,12 @@ pub(super) struct State {
     pub pending: u64,
     /// The `newest` mark on disk (see [`super::newest`]).
     pub newest: Option<u64>,
+    /// The position after each record a reader handed out and that is not yet
+    /// acknowledged, in order: what the sender holds in memory. A segment that goes
+    /// away loses only its records not among them (see `gone.rs`).
+    in_hand: VecDeque<Position>,
+    /// Segments that went away while records of them were in hand, by id.
+    gone_in_hand: BTreeMap<u64, GoneInHand>,
 }
 
 /// What [`State::add_damage`] learnt.
@@ -106,7 +142,87 @@ impl State {
             damaged_segments: BTreeSet::new(),
             pending: 0,
             newest: None,
+            in_hand: VecDeque::new(),
+            gone_in_hand: BTreeMap::new(),
         }
+    }
+
+    /// A reader handed out the records ending at `ends` (in order): in hand until
+    /// acknowledged. A record read again (by a new reader) is counted once.
+    pub(super) fn handed_out(&mut self, ends: impl IntoIterator<Item = Position>) {
+        for end in ends {
+            let last = self.in_hand.back().copied().unwrap_or(self.ack);
+            if end > last {
+                self.in_hand.push_back(end);
+            }
+        }
+    }
+
+    /// Everything before `upto` is acknowledged: the records in hand up to there are
+    /// no longer. Returns what that settled of segments that went away, and how many
+    /// of the records it settled were theirs (the spool no longer counts them as
+    /// pending).
+    pub(super) fn settle_in_hand(&mut self, upto: Position) -> (Vec<AckedAfterGone>, u64) {
+        let mut settled: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
+        while let Some(&end) = self.in_hand.front() {
+            if end > upto {
+                break;
+            }
+            self.in_hand.pop_front();
+            if let Some(g) = self.gone_in_hand.get_mut(&end.segment) {
+                let bytes = end.offset.saturating_sub(g.settled_to);
+                g.settled_to = g.settled_to.max(end.offset);
+                g.records = g.records.saturating_sub(1);
+                let e = settled.entry(end.segment).or_default();
+                e.0 += 1;
+                e.1 += bytes;
+            }
+        }
+        let mut gone_records = 0;
+        let out = settled
+            .into_iter()
+            .map(|(segment, (records, bytes))| {
+                gone_records += records;
+                let all = self
+                    .gone_in_hand
+                    .get(&segment)
+                    .is_none_or(|g| g.records == 0);
+                if all {
+                    self.gone_in_hand.remove(&segment);
+                }
+                AckedAfterGone {
+                    segment,
+                    records,
+                    bytes,
+                    all,
+                }
+            })
+            .collect();
+        (out, gone_records)
+    }
+
+    /// The sender stopped: the records of segments that went away it still held are
+    /// lost. Returns them as [`Self::in_hand_of_gone`] does, and forgets them.
+    pub(super) fn give_up_in_hand_of_gone(&mut self) -> (u64, u64, u64) {
+        let lost = self.in_hand_of_gone();
+        let gone = std::mem::take(&mut self.gone_in_hand);
+        self.in_hand.retain(|p| !gone.contains_key(&p.segment));
+        lost
+    }
+
+    /// Records of segments that went away still in hand, not acknowledged (lost if
+    /// they never are): (segments not counted as lost otherwise, records, bytes).
+    pub(super) fn in_hand_of_gone(&self) -> (u64, u64, u64) {
+        self.gone_in_hand.values().filter(|g| g.records > 0).fold(
+            (0, 0, 0),
+            |(segments, records, bytes), g| {
+                (
+                    segments + u64::from(!g.counted),
+                    records + g.records,
+                    bytes + g.to.saturating_sub(g.settled_to),
+                )
+            },
+        )
     }
 
     pub(super) fn total_bytes(&self) -> u64 {
@@ -177,6 +293,27 @@ impl State {
             ),
             std::cmp::Ordering::Greater => (s.records, s.len),
         };
+        // What the sender already read of it is in its hands, not lost (yet).
+        let from = if ack.segment == id { ack.offset } else { 0 };
+        let mut in_hand = 0u64;
+        let mut to = from;
+        for end in self.in_hand.iter().filter(|e| e.segment == id) {
+            in_hand += 1;
+            to = to.max(end.offset);
+        }
+        let in_hand = in_hand.min(records);
+        let in_hand_bytes = to.saturating_sub(from).min(bytes);
+        if in_hand > 0 {
+            self.gone_in_hand.insert(
+                id,
+                GoneInHand {
+                    records: in_hand,
+                    settled_to: from,
+                    to,
+                    counted: records > in_hand,
+                },
+            );
+        }
         self.pending = self.pending.saturating_sub(records);
         if head {
             self.head_file = None;
@@ -189,6 +326,8 @@ impl State {
             head,
             records,
             bytes,
+            in_hand,
+            in_hand_bytes,
         })
     }
 
@@ -237,6 +376,9 @@ impl State {
             head,
             records,
             bytes,
+            // A cut is reported as before: its records in hand are not told apart.
+            in_hand: 0,
+            in_hand_bytes: 0,
         })
     }
 
