@@ -95,6 +95,20 @@ fn a_sub_millisecond_time_expression_is_refused_and_a_whole_millisecond_answered
         );
     }
 
+    // What the time was written as, as one writes it.
+    let refused = count(
+        &engine,
+        "timestamp < to_timestamp('2026-11-23T10:00:11.0001Z')",
+    )
+    .unwrap_err();
+    assert!(
+        refused.contains(
+            "the time '2026-11-23T10:00:11.000100Z' \
+             (from `to_timestamp('2026-11-23T10:00:11.0001Z')`) compared with `timestamp` has"
+        ),
+        "{refused}"
+    );
+
     for (condition, n) in [
         ("timestamp < to_timestamp('2026-11-23T10:00:11.001Z')", 1),
         (

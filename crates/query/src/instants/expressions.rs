@@ -143,7 +143,7 @@ impl Folder {
     fn refusal(&self, e: &Expr, column: &str) -> Option<QueryError> {
         // A bare literal is the parent module's, which names where it is; here only
         // the forms it does not see say what they were written as.
-        let from = (!matches!(e, Expr::Literal(..))).then(|| e.human_display().to_string());
+        let from = (!matches!(e, Expr::Literal(..))).then(|| written(e));
         if let Some(text) = texts(e).into_iter().find(|t| leap_second(t)) {
             return Some(QueryError::LeapSecond {
                 literal: text,
@@ -281,6 +281,53 @@ fn texts(e: &Expr) -> Vec<String> {
         Ok(TreeNodeRecursion::Continue)
     });
     found
+}
+
+/// `e` as SQL-like text for a message: texts quoted, functions, casts and intervals
+/// as one writes them (`to_timestamp('…')`, `CAST('…' AS Timestamp(ns)) + INTERVAL '0
+/// secs'`; the plan keeps no position or text of what was written); the engine's own
+/// display for the rest.
+fn written(e: &Expr) -> String {
+    use datafusion::arrow::util::display::array_value_to_string;
+    match e {
+        Expr::Literal(
+            ScalarValue::Utf8(Some(t))
+            | ScalarValue::LargeUtf8(Some(t))
+            | ScalarValue::Utf8View(Some(t)),
+            _,
+        ) => format!("'{}'", t.replace('\'', "''")),
+        Expr::Literal(v, _) => {
+            let text = v
+                .to_array()
+                .ok()
+                .and_then(|a| array_value_to_string(a.as_ref(), 0).ok())
+                .unwrap_or_else(|| v.to_string());
+            match v.data_type() {
+                DataType::Interval(_) => format!("INTERVAL '{text}'"),
+                _ => text,
+            }
+        }
+        Expr::Cast(Cast { expr, field }) => {
+            format!("CAST({} AS {})", written(expr), field.data_type())
+        }
+        Expr::TryCast(TryCast { expr, field }) => {
+            format!("TRY_CAST({} AS {})", written(expr), field.data_type())
+        }
+        Expr::ScalarFunction(f) => {
+            let args: Vec<String> = f.args.iter().map(written).collect();
+            format!("{}({})", f.name(), args.join(", "))
+        }
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
+            let operand = |x: &Expr| match x {
+                Expr::BinaryExpr(_) => format!("({})", written(x)),
+                _ => written(x),
+            };
+            format!("{} {op} {}", operand(left), operand(right))
+        }
+        Expr::Negative(x) => format!("-({})", written(x)),
+        Expr::Alias(Alias { expr, .. }) => written(expr),
+        other => other.human_display().to_string(),
+    }
 }
 
 /// `ns` nanoseconds since 1970 as RFC 3339 in UTC, with as many fractional digits as
