@@ -229,6 +229,9 @@ impl Engine {
             Err(e) => return Err(hidden_sort_column(e, selected)),
         };
         options.verify_plan(&plan).map_err(|_| refused)?;
+        // The times `instants::check` cannot see in the text (`to_timestamp('…')`),
+        // by their folded value.
+        crate::instants::expressions::check(&plan, Arc::clone(state.config_options()))?;
         // Before it runs, for every caller and output format alike (the rule and why:
         // the `columns` module).
         crate::columns::check(plan.schema().fields())?;

@@ -129,26 +129,32 @@ pub enum QueryError {
     /// The statement compares a time column with a literal finer than the millisecond,
     /// which the engine would cut to its millisecond (a wrong answer; see the
     /// `instants` module).
-    #[error("the time '{literal}' compared with `{column}`{} has digits below the millisecond: event times are whole milliseconds, and the engine would cut it to its millisecond and answer wrongly; give at most 3 fractional digits ('.000' to '.999')", at.map(|(l, c)| format!(" (line {l}, column {c})")).unwrap_or_default())]
+    #[error("the time '{literal}'{} compared with `{column}`{} has digits below the millisecond: event times are whole milliseconds, and the engine would cut it to its millisecond and answer wrongly; give at most 3 fractional digits ('.000' to '.999')", written_as(from), at.map(|(l, c)| format!(" (line {l}, column {c})")).unwrap_or_default())]
     FinerThanMillisecond {
-        /// The literal as written.
+        /// The literal as written, or the value of the expression it was folded from.
         literal: String,
-        /// The column it is compared with.
-        column: &'static str,
+        /// The column it is compared with (or the expression of the columns' type).
+        column: String,
         /// Where the literal starts: line and column, from 1.
         at: Option<(u64, u64)>,
+        /// The expression the time is the value of, when it is not a literal
+        /// (`to_timestamp('…')`: the `instants::expressions` module).
+        from: Option<String>,
     },
     /// The statement compares a time column with a literal whose second is `60` (a leap
     /// second), which the engine reads as the next minute while every event sent with
     /// that text was stored at second 59 of its minute (see the `instants` module).
-    #[error("the time '{literal}' compared with `{column}`{} has a leap second (second 60): an event sent with it is stored at second 59 of its minute (docs/protocol.md), and the engine would read it as the next minute and answer wrongly; write second 59 ('…:59' for the same time as the stored events)", at.map(|(l, c)| format!(" (line {l}, column {c})")).unwrap_or_default())]
+    #[error("the time '{literal}'{} compared with `{column}`{} has a leap second (second 60): an event sent with it is stored at second 59 of its minute (docs/protocol.md), and the engine would read it as the next minute and answer wrongly; write second 59 ('…:59' for the same time as the stored events)", written_as(from), at.map(|(l, c)| format!(" (line {l}, column {c})")).unwrap_or_default())]
     LeapSecond {
-        /// The literal as written.
+        /// The literal as written (also inside an expression).
         literal: String,
-        /// The column it is compared with.
-        column: &'static str,
+        /// The column it is compared with (or the expression of the columns' type).
+        column: String,
         /// Where the literal starts: line and column, from 1.
         at: Option<(u64, u64)>,
+        /// The expression the literal is in, when it is not the literal alone
+        /// (`to_timestamp('…')`: the `instants::expressions` module).
+        from: Option<String>,
     },
     /// The answer would have more than one column of one name, or a struct in it more
     /// than one field of one name (`SELECT * FROM events e1, events e2`): refused before
@@ -232,6 +238,13 @@ impl NotAFolderFound {
             Err(e) => Self::Unreadable(e),
         }
     }
+}
+
+/// ` (from `EXPRESSION`)` after a time that is the value of an expression, or in one.
+fn written_as(from: &Option<String>) -> String {
+    from.as_ref()
+        .map(|e| format!(" (from `{e}`)"))
+        .unwrap_or_default()
 }
 
 impl QueryError {

@@ -15,6 +15,10 @@
 //! the ingest, `--since`/`--until` and de-duplication do, while the engine reads it as
 //! the next minute (`10:31:00`): `timestamp = '<the text an event was sent with>'`
 //! found nothing and `timestamp < '…'` took in the events of the second after it.
+//!
+//! This reads the statement's text, so it sees literals only; the same times written
+//! as expressions (`to_timestamp('…')`, `TIMESTAMP '…' + INTERVAL '…'`) are refused
+//! by their value after planning (`expressions`).
 
 use std::ops::ControlFlow;
 
@@ -23,6 +27,8 @@ use datafusion::sql::sqlparser::ast::{BinaryOperator, Expr, Value, ValueWithSpan
 
 use crate::error::QueryError;
 use crate::schema::Column;
+
+pub(crate) mod expressions;
 
 /// Refuses `statement` when it compares a time column with a literal finer than the
 /// millisecond.
@@ -74,15 +80,17 @@ impl Visitor for Finder {
             if finer_than_ms(text) {
                 return ControlFlow::Break(QueryError::FinerThanMillisecond {
                     literal,
-                    column: name,
+                    column: name.to_owned(),
                     at,
+                    from: None,
                 });
             }
             if leap_second(text) {
                 return ControlFlow::Break(QueryError::LeapSecond {
                     literal,
-                    column: name,
+                    column: name.to_owned(),
                     at,
+                    from: None,
                 });
             }
         }
