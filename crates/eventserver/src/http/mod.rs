@@ -27,6 +27,7 @@ mod read;
 pub(crate) mod read_turn;
 pub(crate) mod readiness;
 mod repeated_header;
+mod retry_outcome;
 mod routed_to;
 mod sent_again;
 mod signed_answer;
