@@ -36,13 +36,14 @@ fn caught(pid: u32) -> Option<u64> {
 /// run until its handler is in place (or the process ended). `None` when none could be sent
 /// in that time (this thread was not scheduled in it).
 fn start_under_sighups(dir: &std::path::Path) -> Option<serve_support::Starting> {
-    // A long `RUST_LOG` (5000 directives more) makes `main`'s work before `serve`
+    // A long `RUST_LOG` (5000 directives more, ~100 KB: under the 128 KiB a variable
+    // may hold) makes `main`'s work before `serve`
     // takes SIGHUP over (reading the log filter) last tens of milliseconds instead of
     // a few, so that the SIGHUPs below, sent from 5 ms after `main` is about to run,
     // fall inside it without the fix, and never before `main`'s first line with it.
     let mut filter = String::from("warn,auditrail=info");
     for i in 0..5000 {
-        filter.push_str(&format!(",auditrail_padding{i}=info"));
+        filter.push_str(&format!(",auditrail_x{i}=info"));
     }
     let starting =
         serve_support::spawn_with_env(dir, &["--data-dir", "data"], &[("RUST_LOG", &filter)]);

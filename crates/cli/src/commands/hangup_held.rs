@@ -34,9 +34,9 @@ impl HangupHeld {
         hangup.add(Signal::SIGHUP);
         let mut before = SigSet::empty();
         // Fails only for an invalid `how`: then nothing is held, as before this existed.
-        let blocked_here =
-            pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&hangup), Some(&mut before)).is_ok()
-                && !before.contains(Signal::SIGHUP);
+        let blocked_here = pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&hangup), Some(&mut before))
+            .is_ok()
+            && !before.contains(Signal::SIGHUP);
         HangupHeld {
             blocked_here,
             _thread: std::marker::PhantomData,

@@ -37,7 +37,11 @@ pub(super) fn after_a_time_out(destinations: &Destinations, routes: &RouteSet) -
              copy there with the same id (at-least-once)",
             noun(&unshown, "destination", "destinations"),
             unshown.join(", "),
-            if unshown.len() == 1 { "it is" } else { "each is" },
+            if unshown.len() == 1 {
+                "it is"
+            } else {
+                "each is"
+            },
             if unshown.len() == 1 { "it" } else { "each" },
         ));
     }
