@@ -16,6 +16,7 @@ mod fuzz;
 mod head_refusal;
 mod held;
 pub(crate) mod host_check;
+mod if_none_match;
 mod ingest;
 pub(crate) mod intake;
 mod live;
