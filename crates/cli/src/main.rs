@@ -76,7 +76,17 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // First of all, before the arguments are read: a SIGHUP in the milliseconds before
+    // `serve` watches it must not end the server (hangup_held.rs).
+    let hangup = commands::hangup_held::HangupHeld::hold();
     let cli = Cli::parse();
+    // Only `serve` takes SIGHUP over: for every other command it keeps its default action.
+    let hangup = if matches!(cli.command, Command::Serve(_)) {
+        Some(hangup)
+    } else {
+        hangup.release();
+        None
+    };
     let log_filter = match commands::init_logging(cli.log_format) {
         Ok(handle) => handle,
         Err(e) => return commands::output::exit_for(&e.into()),
@@ -87,7 +97,7 @@ fn main() -> ExitCode {
         Command::Query(args) => commands::query::run(args),
         Command::Sql(args) => commands::sql::run(args),
         Command::Tail(args) => commands::tail::run(args),
-        Command::Serve(args) => commands::serve::run(args, log_filter),
+        Command::Serve(args) => commands::serve::run(args, log_filter, hangup),
         Command::Verify(args) => commands::verify::run(args),
         Command::Prove(args) => commands::prove::run(args),
         Command::Keys(args) => commands::keys::run(args),

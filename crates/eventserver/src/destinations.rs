@@ -1127,6 +1127,14 @@ impl Destinations {
             .is_some_and(|d| d.store.is_some() && d.filter.required_key.is_some())
     }
 
+    /// The destination of `route`: its name, its type name, and whether it shows
+    /// what it holds (a store; see [`Destinations::cannot_show`]).
+    pub(crate) fn kind_of(&self, route: usize) -> Option<(&str, &'static str, bool)> {
+        self.list
+            .get(route)
+            .map(|d| (d.name.as_str(), d.type_name, !self.cannot_show(route)))
+    }
+
     /// The name of the destination of `route`.
     pub(crate) fn name_of(&self, route: usize) -> Option<&str> {
         self.list.get(route).map(|d| d.name.as_str())

@@ -10,6 +10,8 @@
 
 mod ingest_support;
 mod kafka_support;
+mod server_ack_timeout_says_what_a_retry_does_per_destination_kind;
+mod server_console_if_none_match_takes_a_weak_etag;
 mod server_retry_after_a_restart_beside_a_file_destination_is_stored_once;
 mod server_support;
 

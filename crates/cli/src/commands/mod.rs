@@ -3,6 +3,7 @@
 pub(crate) mod archive_args;
 pub(crate) mod archive_copy;
 pub(crate) mod delivery;
+pub(crate) mod hangup_held;
 pub(crate) mod keys;
 pub(crate) mod keys_checks;
 pub(crate) mod keys_next;

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use auditrail_eventserver::config::{Reading, ServerConfig};
 
+use super::hangup_held::HangupHeld;
 use super::LogFilter;
 
 mod reload;
@@ -79,7 +80,12 @@ fn query_worker() -> anyhow::Result<auditrail_eventserver::config::QueryWorker> 
 }
 
 /// Runs the command.
-pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<ExitCode> {
+/// `hangup`: SIGHUP held since `main` started, released once it is watched here.
+pub(crate) fn run(
+    args: Args,
+    log_filter: Option<LogFilter>,
+    hangup: Option<HangupHeld>,
+) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("auditrail-server")
@@ -90,10 +96,14 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
     // instead of killing the process with its default action, silently, an exit
     // systemd counts as clean (no restart). One that comes during the start is kept:
     // the reload runs once the server serves, so an edit made meanwhile is applied.
+    // One that came before (since `main` started, held blocked) is handed over now.
     let mut hangups = {
         let _runtime = runtime.enter();
         reload::Hangups::listen()
     };
+    if let Some(held) = hangup {
+        held.release();
+    }
     let registry = super::server_config::registry()?;
     let mut config = args.config(&registry, Reading::Start)?;
     config.queries.worker = Some(query_worker()?);

@@ -86,6 +86,18 @@ pub(crate) fn spawn(dir: &Path, args: &[&str]) -> Starting {
     )
 }
 
+/// [`spawn`] with the environment variables `env` added.
+pub(crate) fn spawn_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Starting {
+    let mut all = vec!["--listen", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    spawn_command(
+        Command::new(env!("CARGO_BIN_EXE_auditrail")),
+        dir,
+        &all,
+        env,
+    )
+}
+
 impl Starting {
     pub(crate) fn pid(&self) -> u32 {
         self.0.child.id()

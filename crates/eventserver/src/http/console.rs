@@ -65,12 +65,8 @@ pub(super) async fn style(headers: HeaderMap) -> Response {
 fn serve(asset: &Asset, request: &HeaderMap) -> Response {
     // `no-cache`: browsers keep the files but ask again each time (a 304 when the
     // ETag still matches), so a new binary's console is used at once.
-    let unchanged = request
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|tag| tag.trim() == asset.etag || tag.trim() == "*");
+    let unchanged =
+        super::if_none_match::matches(request.get_all(header::IF_NONE_MATCH), asset.etag);
     let headers = [
         (
             header::CONTENT_TYPE,

@@ -566,9 +566,9 @@ fn ack_timeout(state: &AppState, routes: &auditrail_core::RouteSet) -> ApiError 
     ApiError::unavailable(
         "ack_timeout",
         format!(
-            "the destinations did not acknowledge within {} ms; retry (already stored events \
-             are counted as duplicates)",
-            state.ack_timeout.as_millis()
+            "the destinations did not acknowledge within {} ms; retry: {}",
+            state.ack_timeout.as_millis(),
+            super::retry_outcome::after_a_time_out(&state.destinations, routes)
         ),
         BUSY_RETRY,
     )
