@@ -5,7 +5,9 @@
 //! are added exactly (a decimal, each to a millionth of a ms) and the mean is taken
 //! from that sum: ten latencies of 0.1 ms have the mean 0.1 (as doubles the sum is
 //! 0.9999999999999999 and the mean 0.09999999999999999), and 3000 latencies give the
-//! same mean in any order.
+//! same mean in any order. The mean is rounded once, from the exact quotient: the mean
+//! of 2^53 ms and 1.9 ms (4503599627370496.95) is 4503599627370497 (found by the final
+//! tryout: rounded twice, it was ...496, below the median of the two).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use crate::common::{block_on, event, Store};
@@ -64,4 +66,10 @@ fn the_mean_does_not_depend_on_the_order_of_the_latencies() {
         (forward - exact).abs() <= exact * 1e-15,
         "{forward} is the mean {exact}"
     );
+}
+
+#[test]
+fn the_mean_is_the_exact_quotient_rounded_once() {
+    let max = (1u64 << 53) as f64;
+    assert_eq!(mean(&[max, 1.9]), 4503599627370497.0);
 }

@@ -5,7 +5,9 @@
 //! 9007199254741008 in the CLI; the exact sum is 9007199254741031). Now the times are
 //! added exactly (a decimal, each to a millionth of a ms) and the sum is rounded to a
 //! double once: ten usages of 0.1 ms are 1 ms (as doubles, 0.9999999999999999), and
-//! 2^53 + 39 × 1 ms is 9007199254741032, its nearest double, in any order.
+//! 2^53 + 39 × 1 ms is 9007199254741032, its nearest double, in any order. The
+//! rounding is one: 2^53 + 1.9 ms is 9007199254740994 (rounded as an integer part and a
+//! fraction added to it, it was 9007199254740992; found by the final tryout).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use crate::common::{block_on, event, Store};
@@ -70,5 +72,16 @@ fn a_sum_past_2_pow_53_is_the_exact_sum_rounded_once_in_either_order() {
         cpu_per_project(&big_last),
         expected,
         "the usage of 2^53 ms stored last"
+    );
+}
+
+#[test]
+fn a_sum_with_a_fraction_past_2_pow_53_is_rounded_once() {
+    let max: u64 = 1 << 53;
+    let usages: Vec<(&str, Value)> = vec![("P", json!(max)), ("P", json!(1.9))];
+    assert_eq!(
+        cpu_per_project(&usages),
+        [(Some("P".to_owned()), 9007199254740994.0)],
+        "9007199254740993.9 is nearest ...994"
     );
 }

@@ -137,9 +137,9 @@ pub async fn api_answers(engine: &Engine, window: Window) -> Result<Vec<ApiServi
                     max: r.f64("max").unwrap_or(0.0),
                     // From the exact sum: the same figure whatever the order the
                     // engine added the latencies in (`avg` of the doubles was not).
-                    mean: r.exact_ms_units("latency_sum").map_or(0.0, |units| {
-                        super::values::exact_ms_f64(units) / timed as f64
-                    }),
+                    mean: r
+                        .exact_ms_units("latency_sum")
+                        .map_or(0.0, |units| super::values::exact_ms_f64(units, timed)),
                 }),
                 invalid_values: r.u64("unread"),
             }

@@ -232,7 +232,7 @@ pub async fn compute(
         }
     }
     for (g, units) in groups.iter_mut().zip(cpu_units) {
-        g.cpu_time_ms = super::values::exact_ms_f64(units);
+        g.cpu_time_ms = super::values::exact_ms_f64(units, 1);
     }
     Ok(groups)
 }

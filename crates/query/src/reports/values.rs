@@ -85,11 +85,31 @@ fn exact_ms_sum(column: &str) -> String {
     )
 }
 
-/// Units of [`Row::exact_ms_units`] as ms, a double: the integer part rounded once (so
-/// a whole sum up to 2^53 ms is exact), the fraction added to it.
-pub(super) fn exact_ms_f64(units: i128) -> f64 {
-    let per_ms = 10i128.pow(EXACT_MS_SCALE);
-    (units / per_ms) as f64 + (units % per_ms) as f64 / per_ms as f64
+/// Units of [`Row::exact_ms_units`] divided by `count` (1 for a sum, the number of
+/// values for a mean), as ms: the double nearest the exact quotient, rounded once.
+///
+/// Why through text: Rust's `str::parse::<f64>` rounds a decimal correctly, and the
+/// quotient is written with more digits than any double holds (a sum's decimal ends
+/// within its six digits; a mean's is cut 30 digits after the point, far below half
+/// of the last place of a double in a report's range, 0 to 2^53 ms). Adding the integer part and
+/// the fraction as two doubles rounded twice: 2^53 ms + 1.9 ms gave 9007199254740992,
+/// not 9007199254740994.
+pub(super) fn exact_ms_f64(units: i128, count: u64) -> f64 {
+    // At most 10^6 × 2^64, so `rest * 10` stays far inside a u128.
+    let den = 10u128.pow(EXACT_MS_SCALE) * u128::from(count.max(1));
+    let num = units.unsigned_abs();
+    let sign = if units < 0 { "-" } else { "" };
+    let mut text = format!("{sign}{}.", num / den);
+    let mut rest = num % den;
+    for _ in 0..30 {
+        rest *= 10;
+        let digit = u32::try_from(rest / den)
+            .ok()
+            .and_then(|d| char::from_digit(d, 10));
+        text.push(digit.unwrap_or('0'));
+        rest %= den;
+    }
+    text.parse().unwrap_or(f64::NAN)
 }
 
 /// `sql` with its number placeholders written out. Each takes `<raw>`, a message's
