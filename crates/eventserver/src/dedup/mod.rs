@@ -329,6 +329,9 @@ struct Pending {
     seen: Timestamp,
     /// Numbers the node announced as abandoned with this event.
     abandoned: Option<SeqRange>,
+    /// Counted for its node already: a store holding it was read at a start (an event
+    /// some of whose stores hold it, see `partly_stored.rs`).
+    counted: bool,
 }
 
 impl Admission {
@@ -1321,11 +1324,20 @@ impl Dedup {
                 }
                 continue;
             };
+            // Written by some of its stores in an earlier try (`partly_stored.rs`).
+            let partly = keys.get(i).and_then(|k| state.partly.get(k));
+            // Its seq is covered by this very event when a store that holds it was read
+            // at a start (`rebuild.rs` counts what the stores hold): no other event
+            // reusing the number, and counted for its node already. Before, the retry
+            // after a restart of a batch one store had refused was counted as
+            // `seqReused` (a WARN naming a node reset or a forged event) and its node's
+            // `count` went up a second time.
+            let counted = partly.is_some() && entry.as_deref().is_some_and(|n| n.covers(e.seq));
             // Nodes number their events from 1: seq 0 is no number of the sequence, so
             // it is never "already stored" (nor a gap, see `Node::insert`).
             if let Some(n) = entry
                 .as_deref_mut()
-                .filter(|n| e.seq != 0 && n.covers(e.seq))
+                .filter(|n| !counted && e.seq != 0 && n.covers(e.seq))
             {
                 n.seq_reused += 1;
                 reused
@@ -1337,8 +1349,7 @@ impl Dedup {
                     })
                     .events += 1;
             }
-            // Written by some of its stores in an earlier try (`partly_stored.rs`).
-            if let Some(held) = keys.get(i).and_then(|k| state.partly.get(k)) {
+            if let Some(held) = partly {
                 held_before.push((i, held.clone()));
             }
             new.push(i);
@@ -1351,6 +1362,7 @@ impl Dedup {
                     .as_ref()
                     .map_or_else(Timestamp::now, |r| r.server_timestamp),
                 abandoned: e.abandoned_seqs,
+                counted,
             });
         }
         // An admission that holds leaves what it did for those that wait for it.
@@ -1708,7 +1720,9 @@ impl Node {
     /// Counts a stored event of this node: its seq, announced gaps, last time seen.
     /// The numbers it gives up below the seq, if it does (a node seen again).
     fn record(&mut self, p: &Pending, max_ranges: usize) -> Option<u64> {
-        self.count += 1;
+        if !p.counted {
+            self.count += 1;
+        }
         let mut gave_up = None;
         if std::mem::take(&mut self.resumed) && self.ranges.is_empty() && self.floor == 0 {
             // Seen again after the table forgot a node: which of its seqs below this
